@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+from orsec.accounts.admin_site import protect_admin_site
+
+protect_admin_site(admin.site)
+
+urlpatterns = [
+    path("", include("orsec.accounts.urls")),
+    path("", include("orsec.core.urls")),
+    path("annuaire/", include("orsec.directory.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "orsec.core.views.bad_request"
+handler403 = "orsec.core.views.permission_denied"
+handler404 = "orsec.core.views.page_not_found"
+handler500 = "orsec.core.views.server_error"
