@@ -1,0 +1,98 @@
+"""Shared fixtures: the real territorial reference data and the personas of the demo scenario.
+
+The reference territories (≈35,000 rows) are loaded once per test database; every test then runs
+in a transaction that is rolled back. Personas are the demo scenario's people with known
+credentials: operator of COD 37, operator of COD 45 (another département), mayor of Tours, zone
+officer Ouest, national watch officer, observer, administrator…
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+
+from orsec.accounts.models import User
+from orsec.accounts.testing import log_in_verified
+from orsec.demo.scenario import Credentials, PersonaSpec, build_directory, build_personas
+from orsec.directory.models import Organisation
+from orsec.territories.loader import load_reference_territories
+from orsec.territories.models import ReferenceDataset
+
+PERSONA_PASSWORD = "Crue-de-la-Loire-2026!"  # noqa: S105 - satisfies the ≥ 16 characters rule of admins
+
+
+def persona_credentials(spec: PersonaSpec) -> Credentials:
+    # A distinct, known TOTP key per persona (20 bytes, hex as django-otp stores it).
+    seed = spec.key.encode().hex()
+    return Credentials(password=PERSONA_PASSWORD, totp_key=(seed * 3)[:40].ljust(40, "0"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        load_reference_territories()
+
+
+def ensure_territories() -> None:
+    """Transactional tests (live server) flush the tables: reload when that happened."""
+    if not ReferenceDataset.objects.filter(name="territories").exists():
+        load_reference_territories(force=True)
+
+
+@dataclass
+class Persona:
+    key: str
+    user: User
+    password: str
+    totp_key: str
+
+    @property
+    def username(self) -> str:
+        return self.user.get_username()
+
+    def totp_now(self, *, drift: int = 0) -> str:
+        return f"{totp(bytes.fromhex(self.totp_key), drift=drift):06d}"
+
+
+class Personas:
+    def __init__(self, people: dict[str, Persona], organisations: dict[str, Organisation]):
+        self._people = people
+        self.organisations = organisations
+
+    def __getattr__(self, key: str) -> Persona:
+        try:
+            return self._people[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def all(self) -> list[Persona]:
+        return list(self._people.values())
+
+    def client_for(self, key: str, client: Client | None = None) -> Client:
+        """A client logged in as the persona with its second factor verified."""
+        return log_in_verified(client or Client(), self._people[key].user)
+
+
+def build_personas_fixture() -> Personas:
+    ensure_territories()
+    organisations = build_directory()
+    built = build_personas(organisations, persona_credentials)
+    people = {}
+    for key, (user, credentials) in built.items():
+        assert credentials is not None
+        people[key] = Persona(key, user, credentials.password, credentials.totp_key)
+    return Personas(people, organisations)
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    return build_personas_fixture()
+
+
+@pytest.fixture
+def live_personas(transactional_db: Any) -> Personas:
+    return build_personas_fixture()
