@@ -1,0 +1,10 @@
+"""Django's own ASGI handler, for reference only (``bench/http.py --include-django-asgi``)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+application = get_asgi_application()

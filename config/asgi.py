@@ -1,0 +1,29 @@
+"""ASGI entry point: ``granian --interface asgi config.asgi:application`` (``manage.py serve``).
+
+Pages and API run under Django's WSGI handler in a bounded thread pool, ``/live/`` under native
+async handlers: see :mod:`orsec.core.serving` and ``docs/adr/0002-serving-topology.md``.
+
+``ORSEC_WSGI_THREADS`` (set by ``manage.py serve --threads``) sizes the pool;
+``ORSEC_MAX_REQUEST_BODY_BYTES`` (setting, optional) caps request bodies.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+
+from config.env import env_int
+from orsec.core.serving import DEFAULT_MAX_BODY_SIZE, DEFAULT_THREADS, Dispatcher, live_handlers
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+django_application = get_wsgi_application()  # django.setup() happens here
+
+application = Dispatcher(
+    django_application,
+    live=live_handlers,
+    threads=env_int("ORSEC_WSGI_THREADS", DEFAULT_THREADS, minimum=1, maximum=256),
+    max_body_size=getattr(settings, "ORSEC_MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_BODY_SIZE),
+)

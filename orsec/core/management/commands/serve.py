@@ -1,0 +1,121 @@
+"""``manage.py serve``: the portal under granian, one ASGI process per worker.
+
+Pages and API run under Django's WSGI handler in a bounded thread pool, ``/live/`` under native
+async handlers (:mod:`orsec.core.serving`, ``docs/adr/0002-serving-topology.md``); granian itself
+serves ``STATIC_ROOT`` at ``STATIC_URL`` — static files never reach Django.
+
+The command replaces itself with granian (``exec``): signals (Ctrl+C, SIGTERM from systemd or a
+container runtime) go straight to granian, which stops gracefully.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from orsec.core.serving import DEFAULT_THREADS
+
+ASGI_TARGET = "config.asgi:application"
+
+
+def _port(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(value)
+    return number
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Sert le portail avec granian : pages et API via le gestionnaire WSGI de Django dans un "
+        "pool de threads, flux /live/ en asynchrone, fichiers statiques servis par granian."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Adresse d'écoute.")
+        parser.add_argument("--port", type=_port, default=8000, help="Port d'écoute.")
+        parser.add_argument(
+            "--workers", type=_positive, default=1, help="Nombre de processus (1 par cœur)."
+        )
+        parser.add_argument(
+            "--threads",
+            type=_positive,
+            default=DEFAULT_THREADS,
+            help=f"Threads du pool WSGI par processus (défaut : {DEFAULT_THREADS}).",
+        )
+        parser.add_argument(
+            "--access-log", action="store_true", help="Journal des accès de granian."
+        )
+        parser.add_argument(
+            "--print-command",
+            action="store_true",
+            help="Affiche la commande granian sans la lancer.",
+        )
+
+    def granian_argv(self, options: dict[str, Any]) -> list[str]:
+        argv = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--workers",
+            str(options["workers"]),
+            "--no-ws",
+            "--respawn-failed-workers",
+            "--working-dir",
+            str(settings.BASE_DIR),
+            "--log-level",
+            "warning",
+        ]
+        static_url = str(settings.STATIC_URL or "")
+        if static_url.startswith("/") and settings.STATIC_ROOT:
+            static_root = Path(settings.STATIC_ROOT)
+            static_root.mkdir(parents=True, exist_ok=True)
+            argv += [
+                "--static-path-route",
+                static_url.rstrip("/") or "/static",
+                "--static-path-mount",
+                str(static_root),
+            ]
+        if options["access_log"]:
+            argv.append("--access-log")
+        argv.append(ASGI_TARGET)
+        return argv
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        argv = self.granian_argv(options)
+        env = dict(os.environ)
+        env["ORSEC_WSGI_THREADS"] = str(options["threads"])
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        if options["print_command"]:
+            self.stdout.write(" ".join(argv))
+            return
+        host = options["host"]
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(
+            f"Portail ORSEC sur http://{shown_host}:{options['port']} — Ctrl+C pour arrêter"
+        )
+        self.stdout.flush()
+        sys.stderr.flush()
+        try:
+            # Fixed argv, no shell: the command replaces itself with granian.
+            os.execve(sys.executable, argv, env)  # noqa: S606  # nosec B606
+        except OSError as exc:
+            raise CommandError(f"Impossible de lancer granian : {exc.strerror}") from exc
