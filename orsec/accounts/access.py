@@ -77,6 +77,10 @@ def compute_scope(user: Any) -> Scope:
     memberships = Membership.objects.filter(
         user=user, is_active=True, organisation__is_active=True
     ).select_related("organisation__territory")
+    # Only what the scope needs: not the territories' GeoJSON boundaries.
+    memberships = memberships.only(
+        "role", "organisation_id", "organisation__territory__path", "organisation__territory__kind"
+    )
     paths: set[str] = set()
     roles: set[str] = set()
     organisations: set[int] = set()

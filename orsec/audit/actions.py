@@ -75,6 +75,20 @@ def record_audit(
     return record
 
 
+def record_access_denied(actor: Any, model: Any, object_id: object) -> AuditRecord:
+    """An authorization failure (S28): a user asked for an object that exists but is not theirs.
+
+    The user still gets the same 404 as for an absent object; only the audit trail and the
+    security log tell the two apart.
+    """
+    return record_audit(
+        "access.denied",
+        actor=actor,
+        outcome="failure",
+        data={"object": model._meta.label_lower, "id": str(object_id)[:64]},
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     record_id: int | None

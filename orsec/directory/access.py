@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from orsec.accounts.access import scope_of
+from orsec.audit.actions import record_access_denied
 from orsec.directory.models import Organisation
 
 
@@ -24,7 +25,11 @@ def organisations_visible_to(user: Any) -> QuerySet[Organisation]:
     condition = scope.q("territory__path")  # own territories and below
     if scope.ancestor_paths:
         condition |= Q(territory__path__in=sorted(scope.ancestor_paths))  # the chain above
-    return Organisation.objects.filter(condition, is_active=True).select_related("territory")
+    return (
+        Organisation.objects.filter(condition, is_active=True)
+        .select_related("territory")
+        .defer("territory__boundary")  # kilobytes of GeoJSON that no directory page shows
+    )
 
 
 def access_organisation_by_id(
@@ -39,6 +44,8 @@ def access_organisation_by_id(
         queryset = queryset.prefetch_related(*related)
     organisation = queryset.first()
     if organisation is None:
+        if Organisation.objects.filter(pk=organisation_id).exists():  # forbidden, not absent
+            record_access_denied(user, Organisation, organisation_id)
         raise Http404
     return organisation
 

@@ -151,3 +151,19 @@ def test_card_hit_costs_only_the_request_and_access_queries(personas) -> None:
         assert client.get(url).status_code == 200
     # session, user, OTP device, memberships (scope), the organisation itself
     assert len(queries) == 5, [q["sql"][:80] for q in queries]
+
+
+def test_other_territory_access_is_audited_and_logged_as_a_denial(personas, caplog) -> None:
+    from orsec.audit.models import AuditRecord
+
+    client = personas.client_for("operator45")
+    sdis37 = personas.organisations["sdis37"]
+    with caplog.at_level("INFO", logger="orsec.audit"):
+        assert client.get(reverse("directory:detail", args=[sdis37.pk])).status_code == 404
+        assert client.get(reverse("directory:detail", args=[999_999])).status_code == 404
+    denial = AuditRecord.objects.filter(action="access.denied").get()
+    assert denial.outcome == "failure"
+    assert denial.actor == personas.operator45.user
+    assert denial.data == {"object": "directory.organisation", "id": str(sdis37.pk)}
+    logged = [r for r in caplog.records if getattr(r, "audit", {}).get("action") == "access.denied"]
+    assert len(logged) == 1  # the absent id is not a denial
