@@ -50,7 +50,9 @@ check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
 
 sbom: install-dev
+	@mkdir -p var
 	$(BIN)/cyclonedx-py environment --of JSON -o var/sbom.cdx.json $(BIN)/python
+	@echo "SBOM CycloneDX : var/sbom.cdx.json"
 
 bench: install-dev
 	$(BIN)/python bench/http.py $(BENCH_ARGS)
