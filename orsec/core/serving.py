@@ -357,7 +357,8 @@ class Dispatcher:
     ``threads`` bounds the worker threads that run the WSGI application; ``max_pending`` bounds
     the requests waiting for or holding one (beyond it: 503 at once rather than an endless
     queue); ``max_body_size`` caps request bodies, answered 413 before the WSGI application sees
-    them.
+    them. ``static`` is an optional ``(url prefix, ASGI app)`` serving static files
+    (:class:`orsec.core.static.StaticFiles`) without a thread hop.
     """
 
     def __init__(
@@ -365,6 +366,7 @@ class Dispatcher:
         wsgi_app: WSGIApp,
         *,
         live: LiveRegistry | None = None,
+        static: tuple[str, ASGIApp] | None = None,
         threads: int = DEFAULT_THREADS,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_pending: int = DEFAULT_MAX_PENDING,
@@ -373,6 +375,7 @@ class Dispatcher:
             raise ValueError("threads and max_pending must be ≥ 1, max_body_size ≥ 0")
         self.wsgi_app = wsgi_app
         self.live = live_handlers if live is None else live
+        self.static = static
         self.threads = threads
         self.max_body_size = max_body_size
         self.max_pending = max_pending
@@ -392,6 +395,9 @@ class Dispatcher:
                     await send_plain(send, 404, TEXT_NOT_FOUND)
                     return
                 await handler(scope, receive, send)
+                return
+            if self.static is not None and path.startswith(self.static[0]):
+                await self.static[1](scope, receive, send)
                 return
             await self.handle_wsgi(scope, receive, send)
         elif kind == "lifespan":

@@ -1,8 +1,9 @@
 """``manage.py serve``: the portal under granian, one ASGI process per worker.
 
 Pages and API run under Django's WSGI handler in a bounded thread pool, ``/live/`` under native
-async handlers (:mod:`orsec.core.serving`, ``docs/adr/0002-serving-topology.md``); granian itself
-serves ``STATIC_ROOT`` at ``STATIC_URL`` — static files never reach Django.
+async handlers (:mod:`orsec.core.serving`, ``docs/adr/0002-serving-topology.md``); static files
+are served by :mod:`orsec.core.static` on the event loop, with the portal's security headers —
+they never reach Django.
 
 The command replaces itself with granian (``exec``): signals (Ctrl+C, SIGTERM from systemd or a
 container runtime) go straight to granian, which stops gracefully.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -84,16 +84,6 @@ class Command(BaseCommand):
             "--log-level",
             "warning",
         ]
-        static_url = str(settings.STATIC_URL or "")
-        if static_url.startswith("/") and settings.STATIC_ROOT:
-            static_root = Path(settings.STATIC_ROOT)
-            static_root.mkdir(parents=True, exist_ok=True)
-            argv += [
-                "--static-path-route",
-                static_url.rstrip("/") or "/static",
-                "--static-path-mount",
-                str(static_root),
-            ]
         if options["access_log"]:
             argv.append("--access-log")
         argv.append(ASGI_TARGET)
