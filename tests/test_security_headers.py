@@ -151,3 +151,17 @@ def test_post_without_csrf_token_is_refused(personas, url: str) -> None:
     response = client.post(url, {"username": "x", "password": "y"}, secure=True)
     assert response.status_code == 403
     assert "Formulaire expiré" in response.content.decode()
+
+
+def test_head_is_answered_like_get_on_every_page(personas) -> None:
+    """Monitoring probes and link checkers use HEAD: never a 405 where GET works (pages; the
+    JSON API declares its methods in the OpenAPI document)."""
+    object_id = personas.organisations["sdis37"].pk
+    for client in (Client(), personas.client_for("operator37")):
+        for url in concrete_urls(object_id):
+            if url.startswith("/api/"):
+                continue
+            get = client.get(url, secure=True)
+            if get.status_code == 405:
+                continue  # POST-only endpoints
+            assert client.head(url, secure=True).status_code == get.status_code, url

@@ -115,7 +115,7 @@ def _pending_or_restart(request: HttpRequest) -> sessions.PendingLogin | HttpRes
 # --- Login ----------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("password")
 @never_cache
 @pad_anonymous_response
@@ -160,7 +160,7 @@ def _second_factor_error(result: StepResult) -> str:
     return _("Code incorrect ou déjà utilisé.")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code", "recovery_code")
 @never_cache
 def second_factor_view(request: HttpRequest) -> HttpResponse:
@@ -218,7 +218,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code")
 @never_cache
 def enrolment_view(request: HttpRequest) -> HttpResponse:
@@ -355,7 +355,7 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 def password_change_view(request: HttpRequest) -> HttpResponse:
