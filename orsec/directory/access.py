@@ -32,6 +32,19 @@ def organisations_visible_to(user: Any) -> QuerySet[Organisation]:
     )
 
 
+def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
+    """What a verified staff member may change: their scope only, never the chain above it."""
+    if not (user.is_authenticated and user.is_staff and user.is_verified()):
+        return Organisation.objects.none()
+    if user.is_superuser:
+        return Organisation.objects.select_related("territory").defer("territory__boundary")
+    return (
+        Organisation.objects.filter(scope_of(user).q("territory__path"))
+        .select_related("territory")
+        .defer("territory__boundary")
+    )
+
+
 def access_organisation_by_id(
     user: Any, organisation_id: int, *, related: tuple[Any, ...] = ()
 ) -> Organisation:

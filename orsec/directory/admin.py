@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from orsec.directory.access import organisations_visible_to
+from orsec.directory.access import organisations_administered_by
 from orsec.directory.actions import (
     do_delete_organisation,
     do_save_contact_item,
@@ -37,8 +37,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [FunctionInline, ContactPointInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organisation]:
-        # Administrators manage the organisations of their own scope (national: all).
-        return organisations_visible_to(request.user)
+        # Administrators manage the organisations of their own scope (national: all), not the
+        # chain above it that the directory pages show them.
+        return organisations_administered_by(request.user)
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         do_save_organisation(request.user, obj, changed=list(form.changed_data), request=request)
@@ -59,7 +60,7 @@ class FunctionAdmin(admin.ModelAdmin):
     list_display = ["title", "organisation"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Function]:
-        return Function.objects.filter(organisation__in=organisations_visible_to(request.user))
+        return Function.objects.filter(organisation__in=organisations_administered_by(request.user))
 
     def save_model(self, request: HttpRequest, obj: Function, form: Any, change: bool) -> None:
         do_save_contact_item(request.user, obj, request=request)

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from orsec.accounts.testing import log_in_verified
 from orsec.core.testing import comparable_body
 from orsec.directory.models import Organisation
 
@@ -167,3 +168,31 @@ def test_other_territory_access_is_audited_and_logged_as_a_denial(personas, capl
     assert denial.data == {"object": "directory.organisation", "id": str(sdis37.pk)}
     logged = [r for r in caplog.records if getattr(r, "audit", {}).get("action") == "access.denied"]
     assert len(logged) == 1  # the absent id is not a denial
+
+
+def test_local_administrator_changes_own_departement_not_the_chain_above(personas) -> None:
+    from django.contrib.auth.models import Permission
+
+    from orsec.accounts.models import Membership, Role, User
+
+    admin37 = User.objects.create_user(
+        "admin37", "admin37@demo-orsec.example", "Administrateur-local-37!", is_staff=True
+    )
+    Membership.objects.create(
+        user=admin37, organisation=personas.organisations["pref37"], role=Role.ADMINISTRATOR
+    )
+    admin37.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_organisation", "change_organisation"])
+    )
+    client = log_in_verified(Client(), admin37)
+    own = personas.organisations["sdis37"]
+    above = personas.organisations["cogic"]
+    assert client.get(f"/admin/directory/organisation/{own.pk}/change/").status_code == 200
+    # Visible in the directory, but not editable: the admin answers as for an unknown object.
+    assert client.get(reverse("directory:detail", args=[above.pk])).status_code == 200
+    response = client.get(f"/admin/directory/organisation/{above.pk}/change/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    listing = client.get("/admin/directory/organisation/").content.decode()
+    assert "SDIS 37" in listing
+    assert "gestion interministérielle des crises" not in listing
