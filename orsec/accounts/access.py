@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q
 
 from orsec.accounts.models import READ_ONLY_ROLES, Membership, Role
-from orsec.territories.models import TerritoryKind
+from orsec.territories.models import TerritoryKind, path_ancestors, path_covers, path_zone
 
 NATIONAL_PATH = "FR"
 
@@ -44,7 +44,7 @@ class Scope:
 
     def covers(self, path: str) -> bool:
         """True when the territory at ``path`` is inside the scope."""
-        return any(path == p or path.startswith(p + "/") for p in self.paths)
+        return any(path_covers(p, path) for p in self.paths)
 
     def q(self, lookup: str = "path") -> Q:
         """A filter on ``lookup`` (a territory path field) matching the scope; empty → nothing."""
@@ -57,16 +57,11 @@ class Scope:
 EMPTY_SCOPE = Scope()
 
 
-def _zone_path(path: str) -> str:
-    parts = path.split("/")
-    return "/".join(parts[:2]) if len(parts) >= 2 else path
-
-
 def _minimal(paths: set[str]) -> tuple[str, ...]:
     """Drop paths already covered by a shorter one."""
     kept: list[str] = []
     for path in sorted(paths, key=len):
-        if not any(path == k or path.startswith(k + "/") for k in kept):
+        if not any(path_covers(k, path) for k in kept):
             kept.append(path)
     return tuple(sorted(kept))
 
@@ -91,22 +86,17 @@ def compute_scope(user: Any) -> Scope:
         if membership.role == Role.NATIONAL_OFFICER:
             paths.add(NATIONAL_PATH)  # national watch: everything
         elif membership.role == Role.ZONE_OFFICER and territory.kind != TerritoryKind.NATIONAL:
-            paths.add(_zone_path(territory.path))  # the zone of the officer's organisation
+            paths.add(path_zone(territory.path))  # the zone of the officer's organisation
         else:
             paths.add(territory.path)  # own territory and everything below it
     minimal = _minimal(paths)
-    ancestors = {a for p in minimal for a in _ancestors(p)}
+    ancestors = {a for p in minimal for a in path_ancestors(p)}
     return Scope(
         paths=minimal,
         ancestor_paths=frozenset(ancestors),
         roles=frozenset(roles),
         organisation_ids=frozenset(organisations),
     )
-
-
-def _ancestors(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def scope_of(user: Any) -> Scope:

@@ -37,7 +37,8 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
         )
-        if request.user.is_authenticated if hasattr(request, "user") else False:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
             # Pages behind login are never stored by shared caches or the browser's disk cache.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

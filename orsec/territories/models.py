@@ -43,6 +43,22 @@ PATH_PREFIX = {
 }
 
 
+def path_covers(ancestor: str, path: str) -> bool:
+    """True when the territory at ``path`` is the one at ``ancestor`` or lies below it."""
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
+def path_ancestors(path: str) -> list[str]:
+    """Paths above ``path``, from national down to its parent (``FR``, ``FR/OUEST``…)."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def path_zone(path: str) -> str:
+    """The zone's path for any territory below a zone (the national path for national)."""
+    return "/".join(path.split("/")[:2])
+
+
 class Territory(models.Model):
     kind = models.CharField(_("type"), max_length=16, choices=TerritoryKind.choices)
     code = models.CharField(_("code"), max_length=32, help_text=_("Code INSEE ou code de zone"))
@@ -87,15 +103,6 @@ class Territory(models.Model):
     @property
     def level(self) -> int:
         return KIND_LEVEL[TerritoryKind(self.kind)]
-
-    def is_under(self, other: Territory) -> bool:
-        """True when ``self`` is ``other`` or lies below it."""
-        return self.path == other.path or self.path.startswith(other.path + "/")
-
-    def ancestor_paths(self) -> list[str]:
-        """Paths of this territory's ancestors, from national down to the parent."""
-        parts = self.path.split("/")
-        return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 class ReferenceDataset(models.Model):
