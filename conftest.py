@@ -19,6 +19,8 @@ from orsec.accounts.models import User
 from orsec.accounts.testing import log_in_verified
 from orsec.demo.scenario import Credentials, PersonaSpec, build_directory, build_personas
 from orsec.directory.models import Organisation
+from orsec.events.models import Event, Mode
+from orsec.events.testing import open_test_event
 from orsec.territories.loader import load_reference_territories
 from orsec.territories.models import ReferenceDataset
 
@@ -96,3 +98,28 @@ def personas(db: Any) -> Personas:
 @pytest.fixture
 def live_personas(transactional_db: Any) -> Personas:
     return build_personas_fixture()
+
+
+# --- Events ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flood_event(personas: Personas) -> Event:
+    """The real Loire flood event of Indre-et-Loire (phase alerte, a point in Tours)."""
+    return open_test_event(personas.room_lead37.user)
+
+
+@pytest.fixture
+def exercise_event(personas: Personas) -> Event:
+    """An exercise event of Indre-et-Loire (never counted as real)."""
+    return open_test_event(
+        personas.room_lead37.user, title="Exercice crue — Amboise", mode=Mode.EXERCISE
+    )
+
+
+@pytest.fixture
+def event45(personas: Personas) -> Event:
+    """An event of Loiret (another département): invisible to Indre-et-Loire's people."""
+    return open_test_event(
+        personas.operator45.user, departement_code="45", title="Crue de la Loire — Orléans"
+    )

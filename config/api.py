@@ -27,7 +27,12 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 
+from orsec.core.api import ApiError
 from orsec.directory.api import router as directory_router
+from orsec.dissemination.api import router as dissemination_router
+from orsec.events.api import router as events_router
+from orsec.journal.api import router as journal_router
+from orsec.reports.api import router as reports_router
 
 logger = logging.getLogger("orsec.api")
 
@@ -65,14 +70,6 @@ def _default_message(status: int) -> str:
         500: _("Une erreur est survenue. L'équipe technique a été prévenue."),
     }
     return messages.get(status, _("La requête n'a pas pu aboutir."))
-
-
-class ApiError(HttpError):
-    """An API error with its own stable code and French message."""
-
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(status_code, message)
-        self.code = code
 
 
 def second_factor_required() -> ApiError:
@@ -235,3 +232,7 @@ api.add_exception_handler(Http404, _on_not_found)
 api.add_exception_handler(PermissionDenied, _on_permission_denied)
 
 api.add_router("/", directory_router)
+api.add_router("/", events_router)
+api.add_router("/", journal_router)
+api.add_router("/", reports_router)
+api.add_router("/", dissemination_router)

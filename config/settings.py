@@ -64,7 +64,14 @@ INSTALLED_APPS = [
     "orsec.territories",
     "orsec.accounts",
     "orsec.directory",
+    "orsec.live",
+    "orsec.journal",
+    "orsec.events",
+    "orsec.dissemination",
+    "orsec.reports",
+    "orsec.partners",
     "orsec.demo",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +241,14 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Journal attachments: outside the web root, served only through the access-checked view.
+ORSEC_ATTACHMENTS_ROOT = Path(
+    env_str("ORSEC_ATTACHMENTS_ROOT", str(VAR_DIR / "attachments")) or VAR_DIR / "attachments"
+)
+ORSEC_ATTACHMENT_MAX_BYTES = env_int("ORSEC_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
+
+# --- Background tasks (django.tasks + database queue; worker: manage.py db_worker) -----------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- E-mail -----------------------------------------------------------------------------------
 _smtp_host = env_str("EMAIL_HOST")

@@ -16,6 +16,8 @@ os.environ.setdefault("ORSEC_ANONYMOUS_MIN_RESPONSE_MS", "0")
 from config.settings import *  # noqa: F403
 from config.settings import STORAGES
 
+os.makedirs(os.environ["ORSEC_VAR_DIR"], exist_ok=True)  # a fresh machine has none
+
 # Argon2id stays the hasher (its tests check the stored prefix) but with test-sized costs.
 PASSWORD_HASHERS = ["orsec.accounts.hashers.TestArgon2PasswordHasher"]
 STORAGES = {

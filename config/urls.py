@@ -10,6 +10,11 @@ urlpatterns = [
     path("", include("orsec.accounts.urls")),
     path("", include("orsec.core.urls")),
     path("annuaire/", include("orsec.directory.urls")),
+    path("evenements/", include("orsec.events.urls")),
+    path("main-courante/", include("orsec.journal.urls")),
+    path("remontees/", include("orsec.reports.urls")),
+    path("diffusion/", include("orsec.dissemination.urls")),
+    path("partenaires/", include("orsec.partners.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

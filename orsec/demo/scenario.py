@@ -209,6 +209,9 @@ PERSONAS: tuple[PersonaSpec, ...] = (
     ),
     PersonaSpec("national", "veille.cogic", "Thomas", "Roux", "cogic", Role.NATIONAL_OFFICER),
     PersonaSpec("observer37", "observateur37", "Lucie", "Fournier", "pref37", Role.OBSERVER),
+    PersonaSpec(
+        "liaison_ars", "liaison.ars.cvl", "Inès", "Garcia", "ars_cvl", Role.LIAISON_OFFICER
+    ),
     PersonaSpec("operator45", "operateur.cod45", "Karim", "Benali", "cod45", Role.COD_OPERATOR),
     PersonaSpec("admin", "admin.orsec", "Alex", "Garnier", "cogic", Role.ADMINISTRATOR, staff=True),
 )
