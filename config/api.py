@@ -31,7 +31,6 @@ from orsec.core.api import ApiError
 from orsec.directory.api import router as directory_router
 from orsec.dissemination.api import router as dissemination_router
 from orsec.events.api import router as events_router
-from orsec.journal.api import router as journal_router
 from orsec.reports.api import router as reports_router
 
 logger = logging.getLogger("orsec.api")
@@ -233,6 +232,5 @@ api.add_exception_handler(PermissionDenied, _on_permission_denied)
 
 api.add_router("/", directory_router)
 api.add_router("/", events_router)
-api.add_router("/", journal_router)
 api.add_router("/", reports_router)
 api.add_router("/", dissemination_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "orsec.dissemination",
     "orsec.reports",
     "orsec.partners",
+    "orsec.dashboards",
     "orsec.demo",
     "django_tasks_db",
 ]

@@ -11,7 +11,7 @@ urlpatterns = [
     path("", include("orsec.core.urls")),
     path("annuaire/", include("orsec.directory.urls")),
     path("evenements/", include("orsec.events.urls")),
-    path("main-courante/", include("orsec.journal.urls")),
+    path("tableaux/", include("orsec.dashboards.urls")),
     path("remontees/", include("orsec.reports.urls")),
     path("diffusion/", include("orsec.dissemination.urls")),
     path("partenaires/", include("orsec.partners.urls")),
