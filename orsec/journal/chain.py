@@ -9,7 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from orsec.journal.models import GENESIS_HASH, JournalChain, JournalEntry
+from orsec.journal.files import MAX_ATTACHMENTS_PER_ENTRY, AttachmentError, StoredFile
+from orsec.journal.models import GENESIS_HASH, Attachment, JournalChain, JournalEntry
 from orsec.live.outbox import event_topic, queue_live_message, watch_topic
 
 
@@ -55,11 +56,18 @@ def append_entry(
     is_highlight: bool = False,
     subject: Any = None,
     data: dict[str, Any] | None = None,
-    attachment_digests: list[str] | None = None,
+    files: list[StoredFile] | None = None,
     now: datetime | None = None,
 ) -> JournalEntry:
-    """Insert one entry at the head of ``chain`` (locked), and queue its live message."""
+    """Insert one entry at the head of ``chain`` (locked), and queue its live message.
+
+    ``files`` are uploads already checked and stored by :func:`orsec.journal.files.store_upload`;
+    their SHA-256 digests are part of the entry's hash.
+    """
     now = now or timezone.now()
+    files = files or []
+    if len(files) > MAX_ATTACHMENTS_PER_ENTRY:
+        raise AttachmentError(f"{MAX_ATTACHMENTS_PER_ENTRY} pièces jointes au plus par entrée.")
     head = JournalChain.objects.select_for_update().get(pk=chain.pk)
     if author is not None and not getattr(author, "is_authenticated", False):
         author = None
@@ -86,11 +94,25 @@ def append_entry(
         subject_type=subject._meta.label_lower if subject is not None else "",
         subject_id=str(subject.pk) if subject is not None else "",
         data=data or {},
-        attachment_digests=attachment_digests or [],
+        attachment_digests=[f.sha256 for f in files],
         prev_hash=head.last_hash,
     )
     entry.hash = entry.compute_hash()
     entry.save(force_insert=True)
+    if files:
+        Attachment.objects.bulk_create(
+            [
+                Attachment(
+                    entry=entry,
+                    filename=f.filename,
+                    content_type=f.content_type,
+                    size=f.size,
+                    sha256=f.sha256,
+                    storage_name=f.storage_name,
+                )
+                for f in files
+            ]
+        )
     JournalChain.objects.filter(pk=head.pk).update(last_seq=entry.seq, last_hash=entry.hash)
     chain.last_seq, chain.last_hash = entry.seq, entry.hash
     queue_live_message(
