@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from orsec.accounts.models import Membership, Role, User
 from orsec.audit.actions import record_audit
+from orsec.demo.demo_events import build_events
 from orsec.directory.models import ContactKind, ContactPoint, Function, Organisation
 from orsec.directory.models import OrganisationKind as K
 from orsec.territories.models import Territory
@@ -308,5 +309,7 @@ def load_demo(
 ) -> dict[str, tuple[User, Credentials | None]]:
     organisations = build_directory()
     people = build_personas(organisations, credentials_for, reset_credentials=reset_credentials)
+    users = {key: user for key, (user, _) in people.items()}
+    build_events(users, organisations)
     record_audit("demo.load", actor_label="make run", data={"personas": len(people)})
     return people
