@@ -175,8 +175,10 @@ class OrsecAPI(NinjaAPI):
                 codes = [401, 403, 422, 429, 500]
                 if "{" in path:
                     codes.append(404)
+                if "requestBody" in operation or method.lower() == "post":
+                    codes += [400, 413]  # malformed or oversized body; invalid Idempotency-Key
                 if method.lower() == "post":
-                    codes += [400, 409, 413]  # Idempotency-Key: invalid, in progress; body size
+                    codes.append(409)  # a request with the same Idempotency-Key in progress
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 for status in codes:
                     responses.setdefault(
