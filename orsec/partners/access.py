@@ -81,6 +81,6 @@ def token_scope(base: Scope, territory_path: str) -> Scope:
 
 def install_token_scope(token: PartnerToken) -> Any:
     """The token's service user, its scope for this request narrowed to the token's territory."""
-    user = token.service_user
+    user: Any = token.service_user
     user._orsec_scope = token_scope(compute_scope(user), token.territory.path)
     return user

@@ -57,16 +57,9 @@ def whoami(request: HttpRequest) -> dict[str, Any]:
     """The caller's credential: a partner token's scope, or a portal session (every verb)."""
     user = principal(request)
     token: PartnerToken | None = getattr(request, "partner_token", None)
-    if token is None:
-        return {
-            "kind": "session",
-            "username": user.get_username(),
-            "verbs": sorted(VERBS),
-            "token": None,
-        }
     return {
-        "kind": "partner_token",
+        "kind": "session" if token is None else "partner_token",
         "username": user.get_username(),
-        "verbs": sorted(token.verbs),
+        "verbs": sorted(VERBS) if token is None else sorted(token.verbs),
         "token": token,
     }

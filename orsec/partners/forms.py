@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -57,8 +57,7 @@ class IssueTokenForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organisation"]
-        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - narrowing for mypy
+        field = cast(forms.ModelChoiceField, self.fields["organisation"])
         field.queryset = organisations.order_by("territory__path", "name")
 
     def clean_expires_on(self) -> Any:

@@ -2,7 +2,7 @@
 
 Used by :class:`orsec.partners.middleware.PartnerApiMiddleware` (ADR 0004, ``docs/api.md``):
 
-* the key (1–200 visible ASCII characters, else 400 ``invalid_idempotency_key``) is scoped to
+* the key (1 to 200 visible ASCII characters, else 400 ``invalid_idempotency_key``) is scoped to
   the caller: the partner token, or the portal user;
 * the request runs inside ``transaction.atomic()`` and its outcome (status, body, content type,
   ``Location``) is stored with a fingerprint of (method, path and query, content type, body)
@@ -44,7 +44,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 API_PREFIX = "/api/v1/"
 MAX_KEY_LENGTH = 200
 RETENTION = timedelta(hours=24)
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,%d}$" % MAX_KEY_LENGTH)
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")  # MAX_KEY_LENGTH
 #: Statuses whose response is stored and replayed (see the module docstring).
 STORED_CLIENT_ERRORS = frozenset({400, 413, 415, 422})
 
@@ -200,20 +200,18 @@ def purge_expired(now: datetime) -> int:
 def handle(request: HttpRequest, get_response: Callable[[HttpRequest], Any]) -> HttpResponse:
     """Entry point of the middleware for every request."""
     if request.method != "POST" or not request.path.startswith(API_PREFIX):
-        return get_response(request)  # type: ignore[no-any-return]
+        return get_response(request)
     key = request.headers.get(HEADER)
     if key is None:
-        return get_response(request)  # type: ignore[no-any-return]
+        return get_response(request)
     if not is_valid_key(key):
         return error_response(
             400,
             "invalid_idempotency_key",
-            _(
-                "L'en-tête Idempotency-Key doit compter de 1 à %(max)d caractères ASCII visibles."
-            )
+            _("L'en-tête Idempotency-Key doit compter de 1 à %(max)d caractères ASCII visibles.")
             % {"max": MAX_KEY_LENGTH},
         )
     principal = principal_key(request)
     if principal is None:
-        return get_response(request)  # type: ignore[no-any-return]
+        return get_response(request)
     return run_idempotent(request, key, principal, get_response)

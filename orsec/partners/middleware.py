@@ -41,12 +41,14 @@ def _json_error_shape(response: HttpResponse) -> HttpResponse:
     if status not in (404, 405) or response.get("Content-Type", "").startswith("application/json"):
         return response
     if status == 404:
-        code, message = "not_found", _(
-            "Cette ressource n'existe pas ou vous n'avez pas les droits pour la consulter."
+        code, message = (
+            "not_found",
+            _("Cette ressource n'existe pas ou vous n'avez pas les droits pour la consulter."),
         )
     else:
-        code, message = "method_not_allowed", _(
-            "Cette méthode n'est pas permise sur cette ressource."
+        code, message = (
+            "method_not_allowed",
+            _("Cette méthode n'est pas permise sur cette ressource."),
         )
     replaced = idempotency.error_response(status, code, message)
     if "Allow" in response:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-TOKEN_SCHEME = "orsec"
+TOKEN_SCHEME = "orsec"  # noqa: S105  # nosec B105
 PREFIX_LENGTH = 8
 
 

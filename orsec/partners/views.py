@@ -6,6 +6,8 @@ Only verified staff reach them; each sees the tokens of the organisations they a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,8 +25,8 @@ from orsec.partners.forms import IssueTokenForm
 
 
 def _require_administrator(request: HttpRequest) -> None:
-    user = request.user
-    if not (user.is_staff and user.is_verified()):  # type: ignore[union-attr]
+    user: Any = request.user
+    if not (user.is_staff and user.is_verified()):
         raise Http404
 
 

@@ -119,7 +119,10 @@ def test_operator45_admin_gets_404_on_a_token_of_37(personas: Any, partner_sdis3
     assert client.post(url).status_code == 404
     assert client.get("/partenaires/999999/revoquer/").status_code == 404
     assert PartnerToken.objects.get().revoked_at is None
-    assert escape(partner_sdis37.partner_token.name) not in client.get("/partenaires/").content.decode()
+    assert (
+        escape(partner_sdis37.partner_token.name)
+        not in client.get("/partenaires/").content.decode()
+    )
 
 
 def test_non_staff_operator37_gets_404_on_the_pages(personas: Any, partner_sdis37: Any) -> None:
