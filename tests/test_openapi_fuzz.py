@@ -9,10 +9,13 @@ bounded (:data:`EXAMPLES` per operation) so that the whole run stays under a min
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -27,7 +30,23 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
-def cod37_all_verbs(personas: Any, flood_event: Any) -> Any:
+def same_db_connection() -> Iterator[None]:
+    """Keep the test's connection across WSGI requests, as django.test.Client does.
+
+    Django closes "old" connections at each request's start and end; inside the test's
+    transaction (autocommit off) that would close it on PostgreSQL.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def cod37_all_verbs(personas: Any, flood_event: Any, same_db_connection: None) -> Any:
     return issue_test_token(
         personas.admin.user,
         personas.organisations["cod37"],
