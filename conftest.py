@@ -123,3 +123,23 @@ def event45(personas: Personas) -> Event:
     return open_test_event(
         personas.operator45.user, departement_code="45", title="Crue de la Loire — Orléans"
     )
+
+
+# --- Partner systems (API tokens) -----------------------------------------------------------
+
+
+@pytest.fixture
+def partner_sdis37(personas: Personas) -> Any:
+    """The SDIS 37 dispatch system: a token on Indre-et-Loire with the verbs a dispatch needs.
+
+    ``.token`` is the plaintext (``orsec_<prefix>_<secret>``), ``.client`` a test client sending
+    ``Authorization: Bearer <token>``, ``.partner_token`` the model row.
+    """
+    from orsec.partners.testing import DISPATCH_VERBS, issue_test_token
+
+    return issue_test_token(
+        personas.admin.user,
+        personas.organisations["sdis37"],
+        verbs=DISPATCH_VERBS,
+        name="Système d'alerte SDIS 37",
+    )

@@ -1,11 +1,13 @@
 """The HTTP API of the portal (django-ninja), mounted at ``/api/v1/`` by ``config/urls.py``.
 
 * Documentation: ``/api/v1/docs``; OpenAPI document: ``/api/v1/openapi.json``.
-* Authentication: :data:`API_AUTH`, tried in order; the first that returns a principal wins. Today
-  only the portal session of a user whose second factor is verified (django-otp), with CSRF on
-  unsafe methods. Partner tokens come later as a :class:`ninja.security.HttpBearer` subclass
-  appended to :data:`API_AUTH` (each authenticator returns ``None`` when its credential is absent,
-  so the next one gets its turn).
+* Authentication: :data:`API_AUTH`, tried in order; the first that returns a principal wins: the
+  portal session of a user whose second factor is verified (django-otp), with CSRF on unsafe
+  methods, then a partner token (``Authorization: Bearer orsec_…``,
+  :class:`orsec.partners.auth.PartnerTokenAuth`). Each authenticator returns ``None`` when its
+  credential is absent, so the next one gets its turn.
+* ``Idempotency-Key`` on every POST (``orsec.partners.idempotency``), documented on each POST
+  operation of the OpenAPI document.
 * Errors: always ``{"code": "<stable code>", "message": "<French text>"}`` (plus ``errors`` for
   422), whatever raised them; the codes are listed in :data:`ERROR_CODES` and documented on every
   operation of the OpenAPI document.
@@ -31,6 +33,10 @@ from orsec.core.api import ApiError
 from orsec.directory.api import router as directory_router
 from orsec.dissemination.api import router as dissemination_router
 from orsec.events.api import router as events_router
+from orsec.partners.api import router as partners_router
+from orsec.partners.auth import PartnerTokenAuth
+from orsec.partners.idempotency import HEADER as IDEMPOTENCY_HEADER
+from orsec.partners.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_MAX_LENGTH
 from orsec.reports.api import router as reports_router
 
 logger = logging.getLogger("orsec.api")
@@ -51,6 +57,8 @@ ERROR_CODES: dict[int, str] = {
     403: "permission_denied",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
     422: "validation_error",
     429: "throttled",
     500: "server_error",
@@ -64,6 +72,8 @@ def _default_message(status: int) -> str:
         403: _("Vous n'avez pas les droits pour cette action."),
         404: _("Cette ressource n'existe pas ou vous n'avez pas les droits pour la consulter."),
         405: _("Cette méthode n'est pas permise sur cette ressource."),
+        409: _("La requête est en conflit avec l'état de la ressource."),
+        413: _("La requête est trop volumineuse pour être traitée."),
         422: _("Les paramètres de la requête sont invalides."),
         429: _("Trop de requêtes : réessayez dans quelques instants."),
         500: _("Une erreur est survenue. L'équipe technique a été prévenue."),
@@ -122,14 +132,30 @@ class VerifiedSessionAuth(APIKeyCookie):
         return user
 
 
-#: Authenticators tried in order. Partner tokens (scoped, stored hashed) will be added here.
-API_AUTH: list[Callable[[HttpRequest], Any]] = [VerifiedSessionAuth()]
+#: Authenticators tried in order: the portal session, then a partner token (scoped, stored hashed).
+API_AUTH: list[Callable[[HttpRequest], Any]] = [VerifiedSessionAuth(), PartnerTokenAuth()]
 
 
 # --- The API --------------------------------------------------------------------------------
 
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Clé choisie par le client (par exemple un UUID) : une requête rejouée avec la même clé "
+        "et le même corps renvoie la réponse enregistrée (en-tête `Idempotent-Replayed: true`) "
+        "sans être exécutée deux fois. Conservée 24 h."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": "^[\\x21-\\x7e]+$",
+    },
+}
 _ERROR_REF = "#/components/schemas/Error"
 
 
@@ -144,11 +170,16 @@ class OrsecAPI(NinjaAPI):
         components["Error"] = ErrorOut.model_json_schema(ref_template=_REF_TEMPLATE)
         error_ref = {"content": {"application/json": {"schema": {"$ref": _ERROR_REF}}}}
         for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 codes = [401, 403, 422, 429, 500]
                 if "{" in path:
                     codes.append(404)
+                if "requestBody" in operation or method.lower() == "post":
+                    codes += [400, 413]  # malformed or oversized body; invalid Idempotency-Key
+                if method.lower() == "post":
+                    codes.append(409)  # a request with the same Idempotency-Key in progress
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 for status in codes:
                     responses.setdefault(
                         str(status), {"description": ERROR_CODES[status], **error_ref}
@@ -161,8 +192,10 @@ api = OrsecAPI(
     version="1",
     description=(
         "API du Portail ORSEC. Authentification : session du portail avec second facteur "
-        "vérifié (jeton CSRF pour les méthodes d'écriture). Erreurs : "
-        '`{"code": "…", "message": "…"}`.'
+        "vérifié (jeton CSRF pour les méthodes d'écriture), ou jeton de système partenaire "
+        "(`Authorization: Bearer orsec_…`) limité à une organisation, un territoire et des "
+        "droits. En-tête `Idempotency-Key` accepté sur chaque POST. Erreurs : "
+        '`{"code": "…", "message": "…"}`. Documentation : docs/api.md.'
     ),
     urls_namespace="api",
     docs_url="/docs",
@@ -192,13 +225,16 @@ def _error(
 
 def _on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
     if isinstance(exc, ApiError):
-        return _error(request, exc.status_code, exc.code, exc.message)
+        response = _error(request, exc.status_code, exc.code, exc.message)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
     return _error(request, exc.status_code)  # ninja's English messages are not shown
 
 
 def _on_authentication_error(request: HttpRequest, exc: Any) -> HttpResponse:
     response = _error(request, 401)
-    response["WWW-Authenticate"] = 'Cookie realm="Portail ORSEC"'
+    response["WWW-Authenticate"] = 'Bearer realm="Portail ORSEC", Cookie realm="Portail ORSEC"'
     return response
 
 
@@ -234,3 +270,4 @@ api.add_router("/", directory_router)
 api.add_router("/", events_router)
 api.add_router("/", reports_router)
 api.add_router("/", dissemination_router)
+api.add_router("/", partners_router)

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "orsec.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "orsec.partners.middleware.PartnerApiMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -21,9 +21,12 @@ from ninja.errors import HttpError
 class ApiError(HttpError):
     """An API error with its own stable code and French message."""
 
-    def __init__(self, status_code: int, code: str, message: str) -> None:
+    def __init__(
+        self, status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status_code, message)
         self.code = code
+        self.headers = dict(headers or {})  # e.g. WWW-Authenticate on a 401
 
 
 #: Verbs a partner token may hold (``docs/api.md``). Sessions hold them all.

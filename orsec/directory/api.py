@@ -1,8 +1,8 @@
 """Directory API (``/api/v1/organisations``): thin endpoints — parse, access, serialise.
 
 Every fetch goes through :mod:`orsec.directory.access`; an organisation of another territory
-answers the same 404 as an absent one. The principal is ``request.auth`` (today the verified
-portal user; later also a partner token's principal).
+answers the same 404 as an absent one. The principal is ``request.auth`` (the verified
+portal user, or a partner token's service account whose token must hold ``directory:read``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from orsec.core.api import require_verb
 from orsec.directory.access import access_organisation_by_id, get_organisation_abilities
 from orsec.directory.models import ContactPoint, Organisation, OrganisationKind
 from orsec.directory.queries import CONTACT_CARD_RELATED, search_organisations
@@ -111,6 +112,7 @@ class OrganisationPage(Schema):
 )
 def list_organisations(request: HttpRequest, filters: Query[OrganisationFilters]) -> dict[str, Any]:
     """Organisations visible to the caller, by territory then type, paginated (limit/offset)."""
+    require_verb(request, "directory:read")
     queryset = search_organisations(
         _principal(request), text=filters.q.strip(), kind=filters.kind.value if filters.kind else ""
     )
@@ -126,6 +128,7 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilters]
     operation_id="directory_get_organisation",
 )
 def get_organisation(request: HttpRequest, organisation_id: int) -> Organisation:
+    require_verb(request, "directory:read")
     return access_organisation_by_id(
         _principal(request), organisation_id, related=CONTACT_CARD_RELATED
     )

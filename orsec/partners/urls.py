@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orsec.partners import views
 
 app_name = "partners"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.token_list, name="list"),
+    path("nouveau/", views.token_create, name="create"),
+    path("<int:token_id>/revoquer/", views.token_revoke, name="revoke"),
+]
