@@ -60,4 +60,9 @@ def route_entry(event: Event, entry: Any) -> Routing:
     kinds = {kind for rule in rules for kind in (rule.organisation_kinds or [])}
     if not kinds:
         return Routing(rules=rules)
-    return Routing(rules=rules, organisations=list(organisations_for_kinds(event, kinds)))
+    organisations = sorted(
+        organisations_for_kinds(event, kinds),
+        # the closest first (SDIS 37 before ARS CVL), then by kind and name
+        key=lambda o: (-o.territory.path.count("/"), o.kind, o.name),
+    )
+    return Routing(rules=rules, organisations=organisations)
