@@ -95,11 +95,10 @@ def access_delivery_by_id(user: Any, delivery_id: int, *, for_update: bool = Fal
         # the owners of the event read its whole trace
         if not allowed and owns_event(scope, delivery.event):
             allowed = events_visible_to(user).filter(pk=delivery.event_id).exists()
-    if not allowed:
+    if not allowed or delivery is None:
         if delivery is not None:  # forbidden, not absent
             record_access_denied(user, Delivery, delivery_id)
         raise Http404
-    assert delivery is not None
     return delivery
 
 

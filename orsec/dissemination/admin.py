@@ -78,13 +78,19 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(scope_of(request.user).q("territory_path"))
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
-        if not request.user.is_superuser:
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if (
+            db_field.name == "territory"
+            and field is not None
+            and field.queryset is not None
+            and not request.user.is_superuser
+        ):
             # a local administrator writes rules for their own territory and below only
-            field = form.base_fields["territory"]
             field.queryset = field.queryset.filter(scope_of(request.user).q("path"))
-        return form
+        return field
 
     def save_model(self, request: HttpRequest, obj: RoutingRule, form: Any, change: bool) -> None:
         do_save_routing_rule(request.user, obj, changed=list(form.changed_data), request=request)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from orsec.core.api import ApiError, cursor_page, principal, require_verb
 from orsec.directory.access import organisations_visible_to
@@ -261,7 +262,7 @@ def event_trace(
     summary="Diffuser une entrée de la main courante",
     operation_id="dissemination_disseminate",
 )
-def disseminate(request: HttpRequest, event_id: int, payload: DisseminateIn) -> tuple[int, Any]:
+def disseminate(request: HttpRequest, event_id: int, payload: DisseminateIn) -> Status[Any]:
     require_verb(request, "journal:write")
     user = principal(request)
     event = access_event_by_id(user, event_id)
@@ -300,4 +301,4 @@ def disseminate(request: HttpRequest, event_id: int, payload: DisseminateIn) -> 
         )
     except DisseminationError as error:
         raise _conflict_or_unprocessable(error) from None
-    return 201, dissemination
+    return Status(201, dissemination)

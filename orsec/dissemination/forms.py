@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -53,8 +53,7 @@ class DisseminateForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organisations"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field = cast(forms.ModelMultipleChoiceField, self.fields["organisations"])
         field.queryset = organisations
 
     def clean_organisations(self) -> Any:

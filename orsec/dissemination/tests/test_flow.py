@@ -38,7 +38,8 @@ def test_confirmed_casualties_routed_to_sdis37_and_ars_who_read_and_acknowledge(
     operator = personas.client_for("operator37")
     form = operator.get(f"/diffusion/evenement/{flood_event.pk}/diffuser/{casualties_entry.pk}/")
     assert form.status_code == 200
-    assert "SDIS 37" in form.content.decode() and "ARS CVL" in form.content.decode()
+    assert "SDIS 37" in form.content.decode()
+    assert "ARS CVL" in form.content.decode()
     response = disseminate_page(operator, flood_event, casualties_entry, note="Pour action")
     assert response.status_code == 302
     assert response["Location"] == f"/diffusion/evenement/{flood_event.pk}/"
@@ -89,7 +90,8 @@ def test_confirmed_casualties_routed_to_sdis37_and_ars_who_read_and_acknowledge(
     assert items[0]["entry"]["text"] == CASUALTIES_TEXT
     assert items[0]["abilities"]["acknowledge"] is True
     read = ars_client.post(f"/api/v1/deliveries/{ars_delivery_id}/read", headers=JSON)
-    assert read.status_code == 200 and read.json()["state"] == "read"
+    assert read.status_code == 200
+    assert read.json()["state"] == "read"
     ack = ars_client.post(
         f"/api/v1/deliveries/{ars_delivery_id}/acknowledge",
         {"comment": ""},
@@ -109,7 +111,8 @@ def test_confirmed_casualties_routed_to_sdis37_and_ars_who_read_and_acknowledge(
     trace = operator.get(f"/diffusion/evenement/{flood_event.pk}/")
     assert trace.status_code == 200
     page = trace.content.decode()
-    assert "Marc Dubois" in page and "Inès Garcia" in page
+    assert "Marc Dubois" in page
+    assert "Inès Garcia" in page
     api_trace = operator.get(f"/api/v1/events/{flood_event.pk}/deliveries", headers=JSON)
     assert api_trace.status_code == 200
     assert {i["acknowledged_by"] for i in api_trace.json()["items"]} == {
@@ -165,7 +168,8 @@ def test_raw_entry_cannot_be_disseminated_and_nothing_is_written(
     assert api.status_code == 422
     assert api.json()["code"] == "entry_not_qualified"
     assert "Brute" in api.json()["message"]
-    assert not Dissemination.objects.exists() and not Delivery.objects.exists()
+    assert not Dissemination.objects.exists()
+    assert not Delivery.objects.exists()
     assert JournalEntry.objects.filter(event=flood_event).count() == before
 
 
@@ -211,10 +215,12 @@ def test_observer37_sees_a_delivery_to_the_prefecture_but_cannot_acknowledge_or_
     api = observer.post(
         f"/api/v1/deliveries/{delivery.pk}/acknowledge", {}, content_type="application/json"
     )
-    assert api.status_code == 403 and api.json()["code"] == "not_recipient"
+    assert api.status_code == 403
+    assert api.json()["code"] == "not_recipient"
     assert observer.post(f"/api/v1/deliveries/{delivery.pk}/read").status_code == 403
     delivery.refresh_from_db()
-    assert delivery.state == DeliveryState.SENT and delivery.read_at is None
+    assert delivery.state == DeliveryState.SENT
+    assert delivery.read_at is None
     # The director's staff of the same préfecture acknowledges it.
     director = personas.client_for("director37")
     ok = director.post(
@@ -310,17 +316,20 @@ def test_bad_dissemination_inputs_get_precise_errors_and_write_nothing(
 
     # no rule applies and no organisation chosen
     empty = post({"entry_id": casualties_entry.pk, "use_rules": True})
-    assert empty.status_code == 422 and empty.json()["code"] == "no_recipients"
+    assert empty.status_code == 422
+    assert empty.json()["code"] == "no_recipients"
     # an organisation of Loiret is not in the operator's directory
     cod45 = personas.organisations["cod45"]
     foreign = post({"entry_id": casualties_entry.pk, "organisation_ids": [cod45.pk]})
-    assert foreign.status_code == 422 and foreign.json()["code"] == "unknown_organisation"
+    assert foreign.status_code == 422
+    assert foreign.json()["code"] == "unknown_organisation"
     # an entry of another event
     entry45 = make_entry(event45, personas)
     other = post(
         {"entry_id": entry45.pk, "organisation_ids": [personas.organisations["sdis37"].pk]}
     )
-    assert other.status_code == 422 and other.json()["code"] == "unknown_entry"
+    assert other.status_code == 422
+    assert other.json()["code"] == "unknown_entry"
     too_long = post({"entry_id": casualties_entry.pk, "note": "x" * 2001})
     assert too_long.status_code == 422
     negative = post({"entry_id": -1})
@@ -341,9 +350,11 @@ def test_inbox_api_filters_by_state_and_paginates_with_a_cursor(
         assert disseminate_page(operator, flood_event, entry).status_code == 302
     client = personas.client_for("liaison_sdis37")
     first = client.get("/api/v1/inbox?limit=2", headers=JSON).json()
-    assert len(first["items"]) == 2 and first["next_cursor"]
+    assert len(first["items"]) == 2
+    assert first["next_cursor"]
     rest = client.get(f"/api/v1/inbox?limit=2&cursor={first['next_cursor']}", headers=JSON).json()
-    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    assert len(rest["items"]) == 1
+    assert rest["next_cursor"] is None
     assert client.get("/api/v1/inbox?state=acknowledged", headers=JSON).json()["items"] == []
     assert client.get("/api/v1/inbox?state=bogus", headers=JSON).status_code == 422
     assert client.get("/api/v1/inbox?cursor=%%%", headers=JSON).status_code == 400
