@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from orsec.dissemination.actions import do_acknowledge_delivery, do_disseminate_entry
@@ -117,7 +118,11 @@ def test_the_database_worker_runs_the_check_task_and_schedules_the_next_run(
     casualty_rule: Any,
     casualties_entry: Any,
     django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
 ) -> None:
+    # The worker recycles its database connection between tasks; inside the test's transaction
+    # (PostgreSQL) that would close it. Everything else is the real worker.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     an_hour_ago = timezone.now() - timedelta(hours=1)
     deliveries = disseminate(personas, flood_event, casualties_entry, an_hour_ago)
     result = check_deliveries.enqueue()
