@@ -105,7 +105,7 @@ class DeliveryOut(Schema):
         return get_delivery_abilities(principal(context["request"]), obj)
 
 
-class ConflictOut(Schema):
+class ErrorBody(Schema):
     code: str
     message: str
 
@@ -170,7 +170,7 @@ def _conflict_or_unprocessable(error: DisseminationError) -> ApiError:
 
 @router.get(
     "/inbox",
-    response=DeliveryPage,
+    response={200: DeliveryPage, 400: ErrorBody},
     summary="Informations reçues (à prendre en compte)",
     operation_id="dissemination_inbox",
 )
@@ -217,7 +217,7 @@ def mark_read(request: HttpRequest, delivery_id: int) -> Delivery:
 
 @router.post(
     "/deliveries/{delivery_id}/acknowledge",
-    response={200: DeliveryOut, 409: ConflictOut},
+    response={200: DeliveryOut, 409: ErrorBody},
     summary="Accuser la prise en compte d'une information reçue",
     operation_id="dissemination_acknowledge",
 )
@@ -242,7 +242,7 @@ def acknowledge(request: HttpRequest, delivery_id: int, payload: AcknowledgeIn) 
 
 @router.get(
     "/events/{event_id}/deliveries",
-    response=DeliveryPage,
+    response={200: DeliveryPage, 400: ErrorBody},
     summary="Trace des diffusions d'un événement",
     operation_id="dissemination_event_trace",
 )
@@ -258,7 +258,7 @@ def event_trace(
 
 @router.post(
     "/events/{event_id}/disseminations",
-    response={201: DisseminationOut, 409: ConflictOut},
+    response={201: DisseminationOut, 409: ErrorBody},
     summary="Diffuser une entrée de la main courante",
     operation_id="dissemination_disseminate",
 )

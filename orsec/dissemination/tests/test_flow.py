@@ -358,3 +358,12 @@ def test_inbox_api_filters_by_state_and_paginates_with_a_cursor(
     assert client.get("/api/v1/inbox?state=acknowledged", headers=JSON).json()["items"] == []
     assert client.get("/api/v1/inbox?state=bogus", headers=JSON).status_code == 422
     assert client.get("/api/v1/inbox?cursor=%%%", headers=JSON).status_code == 400
+
+
+def test_absurd_ids_answer_404_not_500(personas: Any, flood_event: Any) -> None:
+    client = personas.client_for("operator37")
+    huge = 10**30
+    assert client.get(f"/api/v1/deliveries/{huge}", headers=JSON).status_code in (404, 422)
+    assert client.get(f"/api/v1/events/{huge}/deliveries", headers=JSON).status_code in (404, 422)
+    assert client.get(f"/diffusion/remise/{huge}/").status_code == 404
+    assert client.get(f"/diffusion/evenement/{flood_event.pk}/diffuser/{huge}/").status_code == 404
