@@ -13,7 +13,11 @@ from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from orsec.dissemination.actions import do_acknowledge_delivery, do_disseminate_entry
+from orsec.dissemination.actions import (
+    DisseminationError,
+    do_acknowledge_delivery,
+    do_disseminate_entry,
+)
 from orsec.dissemination.models import Delivery
 from orsec.dissemination.reminders import MAX_REMINDERS, process_due_deliveries
 from orsec.dissemination.tasks import check_deliveries, ensure_check_scheduled, pending_checks
@@ -140,3 +144,26 @@ def test_the_database_worker_runs_the_check_task_and_schedules_the_next_run(
     assert pending.run_after > timezone.now()
     assert ensure_check_scheduled() is False
     assert pending_checks().count() == 1
+
+
+def test_named_user_delivery_reaches_their_topic_and_a_closed_event_refuses_dissemination(
+    personas: Any, flood_event: Any, casualties_entry: Any
+) -> None:
+    marc = personas.liaison_sdis37.user
+    do_disseminate_entry(
+        personas.operator37.user, casualties_entry, event=flood_event, users=[marc], use_rules=False
+    )
+    delivery = Delivery.objects.get(entry=casualties_entry)
+    assert delivery.user == marc
+    assert delivery.organisation == personas.organisations["sdis37"]
+    assert OutboxMessage.objects.filter(kind="delivery.sent", topic=f"user:{marc.pk}").exists()
+    assert any(t.startswith("Diffusé à : SDIS 37 (Marc Dubois)") for t in texts(flood_event))
+    do_close_event(personas.room_lead37.user, flood_event, "Décrue, fin de l'événement.")
+    with pytest.raises(DisseminationError) as refused:
+        do_disseminate_entry(
+            personas.operator37.user,
+            casualties_entry,
+            event=flood_event,
+            organisations=[personas.organisations["samu37"]],
+        )
+    assert refused.value.code == "event_closed"
