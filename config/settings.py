@@ -251,6 +251,10 @@ ORSEC_ATTACHMENT_MAX_BYTES = env_int("ORSEC_ATTACHMENT_MAX_BYTES", 8 * 1024 * 10
 
 # --- Background tasks (django.tasks + database queue; worker: manage.py db_worker) -----------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Dissemination: an unacknowledged delivery is reminded after this delay (then again after each
+# reminder, 3 at most) and escalated once to the room leads after the second one.
+ORSEC_ACK_REMINDER_MINUTES = env_int("ORSEC_ACK_REMINDER_MINUTES", 15, minimum=1, maximum=1440)
+ORSEC_ACK_ESCALATION_MINUTES = env_int("ORSEC_ACK_ESCALATION_MINUTES", 30, minimum=1, maximum=2880)
 
 # --- E-mail -----------------------------------------------------------------------------------
 _smtp_host = env_str("EMAIL_HOST")
