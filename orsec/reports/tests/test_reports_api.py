@@ -14,7 +14,7 @@ from orsec.journal.chain import verify_chain
 from orsec.journal.models import EntryKind, JournalEntry
 from orsec.live.models import OutboxMessage
 from orsec.reports.models import FieldReport, ReportTransition
-from orsec.reports.tests.helpers import JSON, post_json, qualify, submit
+from orsec.reports.tests.helpers import JSON, qualify, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,11 @@ def test_mayor_of_tours_submits_a_casualties_report_through_the_api(
     report = FieldReport.objects.get(pk=body["id"])
     assert report.organisation == personas.organisations["mairie_tours"]
     entry = report.entry
-    assert entry is not None and entry.kind == EntryKind.BILAN and entry.qualification == "raw"
-    assert entry.subject_type == "reports.fieldreport" and entry.subject_id == str(report.pk)
+    assert entry is not None
+    assert entry.kind == EntryKind.BILAN
+    assert entry.qualification == "raw"
+    assert entry.subject_type == "reports.fieldreport"
+    assert entry.subject_id == str(report.pk)
     assert entry.data["figures"]["absolute"] == 2
     assert OutboxMessage.objects.filter(
         topic=f"watch:{flood_event.territory_path}", kind="report.submitted"
@@ -126,7 +129,8 @@ def test_two_operators_confirm_the_same_revision_one_wins_the_other_gets_409(
         "message": "Cette remontée vient d'être qualifiée par Claire Martin : rechargez la page.",
     }
     report = FieldReport.objects.get(pk=report_id)
-    assert report.reliability == "B" and report.revision == 1
+    assert report.reliability == "B"
+    assert report.revision == 1
     assert ReportTransition.objects.filter(report=report, action="state").count() == 1
 
 
@@ -330,7 +334,8 @@ def test_exercise_reports_never_count_in_real_key_figures(
     assert exercise.json()["mode"] == "exercise"
     assert exercise.json()["items"][0]["value"] == 40
     entry = FieldReport.objects.get(pk=exercise_report["id"]).entry
-    assert entry is not None and entry.text.startswith("[EXERCICE] ")
+    assert entry is not None
+    assert entry.text.startswith("[EXERCICE] ")
 
 
 def test_key_figures_take_the_latest_confirmed_value_never_raw_or_refuted(
