@@ -167,7 +167,8 @@ class ReportForm(forms.Form):
             label=_("Au titre de"),
             choices=[(o.pk, o.name) for o in organisations],
             coerce=int,
-            required=bool(organisations),
+            required=len(organisations) > 1,
+            empty_value=None,
         )
         self._organisations = {o.pk: o for o in organisations}
         dsfr_decorate(self)
@@ -221,7 +222,11 @@ class ReportForm(forms.Form):
         return {"type": "Point", "coordinates": [longitude, latitude]}
 
     def organisation(self) -> Any:
-        return self._organisations.get(self.cleaned_data.get("organisation") or 0)
+        """The chosen organisation; the only one when the user has a single one."""
+        chosen = self.cleaned_data.get("organisation")
+        if chosen is None and len(self._organisations) == 1:
+            return next(iter(self._organisations.values()))
+        return self._organisations.get(chosen or 0)
 
     def field_for_error(self, field: str) -> str | None:
         """The form field that an action's error names (``dead`` → ``fig_dead``)."""
