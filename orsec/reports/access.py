@@ -91,9 +91,9 @@ def access_report_by_id(
 
 def may_qualify(user: Any, report: FieldReport) -> bool:
     """The user may qualify reports of this event or watch log (state aside)."""
-    if report.event_id is not None:
-        assert report.event is not None
-        return get_event_abilities(user, report.event)["qualify"]
+    event = report.event if report.event_id is not None else None
+    if event is not None:
+        return get_event_abilities(user, event)["qualify"]
     scope = scope_of(user)
     return (
         not scope.is_read_only

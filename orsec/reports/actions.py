@@ -321,12 +321,13 @@ def _write_report(
     request: HttpRequest | None,
     now: datetime,
 ) -> FieldReport:
+    report_territory: Any
     if event is not None:
-        report_territory: Any = event.territory
-        path, mode = event.territory_path, event.mode
-    else:
-        assert territory is not None
+        report_territory, path, mode = event.territory, event.territory_path, event.mode
+    elif territory is not None:
         report_territory, path, mode = territory, territory.path, "real"
+    else:  # checked by do_submit_report
+        raise ReportError(_("Événement ou territoire manquant."), "event_or_territory_required")
     author = actor if getattr(actor, "is_authenticated", False) else None
     report = FieldReport.objects.create(
         event=event,

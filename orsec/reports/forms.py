@@ -306,5 +306,5 @@ class BulkForm(forms.Form):
             if str(value).isdigit() and len(str(value)) < 16:
                 choices.append((value, value))
         ids_field = self.fields["ids"]
-        assert isinstance(ids_field, forms.TypedMultipleChoiceField)
-        ids_field.choices = choices
+        if isinstance(ids_field, forms.TypedMultipleChoiceField):
+            ids_field.choices = choices
