@@ -322,6 +322,11 @@ def _write_report(
     now: datetime,
 ) -> FieldReport:
     report_territory: Any
+    if event is not None and Event.objects.filter(pk=event.pk, closed_at__isnull=False).exists():
+        # closed since the caller read it
+        raise ReportError(
+            _("L'événement est clos : il ne reçoit plus de remontées."), "event_closed", "event"
+        )
     if event is not None:
         report_territory, path, mode = event.territory, event.territory_path, event.mode
     elif territory is not None:

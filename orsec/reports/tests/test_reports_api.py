@@ -418,3 +418,34 @@ def test_journal_chain_still_verifies_after_the_whole_loop(personas: Any, flood_
     assert problem is None
     assert checked == JournalEntry.objects.filter(event=flood_event).count()
     assert checked >= 8
+
+
+def test_resources_report_takes_personnel_and_vehicles_per_service(
+    personas: Any, flood_event: Any
+) -> None:
+    client = personas.client_for("liaison_sdis37")
+    figures = {"sdis": {"personnel": 45, "vehicles": 12}, "aasc": {"personnel": 20}}
+    response = submit(client, flood_event.pk, template="resources", figures=figures, text="")
+    assert response.status_code == 201, response.content
+    assert response.json()["figures"] == figures
+    bad = submit(
+        client, flood_event.pk, template="resources", figures={"sdis": {"boats": 2}}, text=""
+    )
+    assert bad.status_code == 422
+    assert "« sdis.boats »" in bad.json()["message"]
+
+
+def test_malformed_inputs_get_4xx_never_500(personas: Any, flood_event: Any) -> None:
+    client = personas.client_for("operator37")
+    nested = submit(client, flood_event.pk, figures={"dead": {"personnel": 1}})
+    assert nested.status_code == 422
+    assert nested.json()["code"] == "invalid_figure"
+    assert submit(client, flood_event.pk, template="volcano").status_code == 422
+    assert submit(client, flood_event.pk, figures={}).json()["code"] == "figures_required"
+    general = submit(client, flood_event.pk, template="general", figures={"dead": 1}, text="x")
+    assert general.json()["code"] == "unknown_field"
+    huge = 2**62
+    assert client.get(f"/api/v1/reports/{huge}", headers=JSON).status_code == 422
+    assert qualify(client, 10**6, "start_check", 0).status_code == 404
+    assert qualify(client, 1, "explode", 0).status_code == 422
+    assert not FieldReport.objects.exists()
