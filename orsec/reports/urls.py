@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orsec.reports import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("a-qualifier/", views.queue, name="queue"),
+    path("a-qualifier/groupe/", views.queue_bulk, name="bulk"),
+    path("evenement/<int:event_id>/nouvelle/", views.report_new, name="new"),
+    path("<int:report_id>/", views.report_detail, name="detail"),
+    path("<int:report_id>/qualification/", views.report_qualify, name="qualify"),
+]
