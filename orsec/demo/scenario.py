@@ -17,7 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from orsec.accounts.models import Membership, Role, User
 from orsec.audit.actions import record_audit
+from orsec.demo.demo_dissemination import build_routing_rules
 from orsec.demo.demo_events import build_events
+from orsec.demo.demo_reports import build_reports_demo
 from orsec.directory.models import ContactKind, ContactPoint, Function, Organisation
 from orsec.directory.models import OrganisationKind as K
 from orsec.territories.models import Territory
@@ -310,6 +312,8 @@ def load_demo(
     organisations = build_directory()
     people = build_personas(organisations, credentials_for, reset_credentials=reset_credentials)
     users = {key: user for key, (user, _) in people.items()}
-    build_events(users, organisations)
+    build_routing_rules()
+    events = build_events(users, organisations)
+    build_reports_demo(events["flood"], users)
     record_audit("demo.load", actor_label="make run", data={"personas": len(people)})
     return people

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from orsec.accounts.models import Membership
 from orsec.audit.actions import record_audit
+from orsec.dissemination.actions import do_disseminate_entry
+from orsec.dissemination.routing import route_entry
 from orsec.events.access import QUALIFYING_ROLES, REPORTING_ROLES
 from orsec.events.actions import do_evaluate_escalation
 from orsec.events.geo import LocationError, validate_geometry
@@ -38,7 +40,7 @@ from orsec.journal.files import (
     storage_path,
     store_upload,
 )
-from orsec.journal.models import Channel, EntryKind, JournalChain
+from orsec.journal.models import Channel, EntryKind, JournalChain, JournalEntry
 from orsec.live.outbox import event_topic, queue_live_message, watch_topic
 from orsec.reports.access import may_qualify
 from orsec.reports.models import (
@@ -467,8 +469,12 @@ def _record(
     now: datetime,
     audit: str,
     highlight: bool = False,
-) -> None:
-    """Bump the revision and write the transition, the journal entry, the audit and live rows."""
+) -> JournalEntry:
+    """Bump the revision and write the transition, the journal entry, the audit and live rows.
+
+    A confirmation's entry carries the report's content (kind, template, figures) with the
+    qualification "confirmée": it is the qualified information that dissemination routes.
+    """
     FieldReport.objects.filter(pk=report.pk).update(revision=F("revision") + 1, updated_at=now)
     report.revision += 1
     report.updated_at = now
@@ -488,23 +494,33 @@ def _record(
     )
     if organisation is None:
         organisation = author_organisation(actor, roles=QUALIFYING_ROLES)
-    append_entry(
+    data: dict[str, Any] = {
+        "action": action,
+        "old": old,
+        "new": new,
+        "reliability": report.reliability,
+        "credibility": report.credibility,
+        "priority": report.priority,
+    }
+    kind = EntryKind.STATE_CHANGE
+    body = text
+    if new == ReportState.CONFIRMED and action == ReportTransition.Action.STATE:
+        kind = EntryKind.BILAN if report.template == Template.CASUALTIES else EntryKind.INFORMATION
+        data |= {"template": report.template, "figures": report.figures, "report": report.pk}
+        summary = figures_summary(report.template, report.figures)
+        body += f"\n{Template(report.template).label}" + (f" : {summary}" if summary else "")
+        if report.text:
+            body += f"\n{report.text}"
+    entry = append_entry(
         _chain(report),
-        kind=EntryKind.STATE_CHANGE,
-        text=_marker(report) + text + (f"\n{_('Motif')} : {reason}" if reason else ""),
+        kind=kind,
+        text=_marker(report) + body + (f"\n{_('Motif')} : {reason}" if reason else ""),
         channel=Channel.PORTAL,
         author=author,
         organisation=organisation,
         qualification=report.state,
         subject=report,
-        data={
-            "action": action,
-            "old": old,
-            "new": new,
-            "reliability": report.reliability,
-            "credibility": report.credibility,
-            "priority": report.priority,
-        },
+        data=data,
         is_highlight=highlight,
         now=now,
     )
@@ -515,6 +531,7 @@ def _record(
         {"report": report.pk, "event": report.event_id},
         mode=report.mode,
     )
+    return entry
 
 
 def _apply_grading(
@@ -558,6 +575,31 @@ def _change_state(
     request: HttpRequest | None,
     now: datetime,
 ) -> FieldReport:
+    _transition(
+        actor,
+        report,
+        new,
+        text,
+        reason=reason,
+        organisation=organisation,
+        request=request,
+        now=now,
+    )
+    return report
+
+
+def _transition(
+    actor: Any,
+    report: FieldReport,
+    new: str,
+    text: str,
+    *,
+    reason: str,
+    organisation: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> JournalEntry:
+    """Change the report's state; returns the main courante entry that records it."""
     old = report.state
     if not transition_allowed(old, new):
         raise ReportError(
@@ -567,7 +609,7 @@ def _change_state(
         )
     report.state = new
     report.save(update_fields=["state", "reliability", "credibility", "priority", "refute_reason"])
-    _record(
+    return _record(
         actor,
         report,
         action=ReportTransition.Action.STATE,
@@ -581,7 +623,6 @@ def _change_state(
         audit=f"reports.report.{new}",
         highlight=new == ReportState.CONFIRMED and report.priority == Priority.FLASH,
     )
-    return report
 
 
 @transaction.atomic
@@ -619,11 +660,14 @@ def do_confirm_report(
     priority: str | None = None,
     expected_revision: int | None = None,
     organisation: Any = None,
+    disseminate: bool = True,
     request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> FieldReport:
-    """Confirm (grading given here or earlier is required), then let the escalation rules
-    read the event's confirmed key figures. Returns the confirmed report."""
+    """Confirm (grading given here or earlier is required), let the escalation rules read the
+    event's confirmed key figures, and route the confirmed information to the services named
+    by the routing rules (``disseminate=False`` leaves it to a manual dissemination).
+    Returns the confirmed report."""
     now = now or timezone.now()
     report = _lock(report, expected_revision)
     _require_pending(report)
@@ -636,7 +680,7 @@ def do_confirm_report(
             ),
             "grading_required",
         )
-    report = _change_state(
+    entry = _transition(
         actor,
         report,
         ReportState.CONFIRMED,
@@ -649,6 +693,9 @@ def do_confirm_report(
     )
     if report.event is not None:
         do_evaluate_escalation(report.event, confirmed_facts(report.event), now=now)
+        if disseminate and route_entry(report.event, entry).organisations:
+            # qualified information goes to the services concerned by the routing rules
+            do_disseminate_entry(actor, entry, event=report.event, request=request, now=now)
     return report
 
 

@@ -74,10 +74,13 @@ def test_operator37_confirms_with_b2_urgent_and_key_figures_show_it(
     assert by_key["absolute"]["report_id"] == report_id
     assert by_key["absolute"]["label"] == "Urgences absolues (UA)"
     entry = JournalEntry.objects.filter(
-        kind=EntryKind.STATE_CHANGE, subject_type="reports.fieldreport", subject_id=str(report_id)
+        qualification="confirmed", subject_type="reports.fieldreport", subject_id=str(report_id)
     ).get()
-    assert entry.text == f"Remontée n° {report_id} confirmée (B2, Urgent)."
-    assert entry.qualification == "confirmed"
+    # the confirmation entry carries the qualified information itself: what is disseminated
+    assert entry.kind == EntryKind.BILAN
+    assert entry.text.startswith(f"Remontée n° {report_id} confirmée (B2, Urgent).\nBilan humain")
+    assert entry.data["template"] == "casualties"
+    assert entry.data["figures"]["dead"] == 1
     transition = ReportTransition.objects.get(report_id=report_id, action="state")
     assert (transition.old, transition.new, transition.actor) == (
         "raw",
