@@ -14,7 +14,8 @@ from orsec.events.geo import LocationError
 from orsec.journal.actions import JournalError
 from orsec.journal.files import AttachmentError
 
-RuleError = EventRuleError | JournalError | LocationError | AttachmentError
+#: The rule errors views and API endpoints catch (``except RuleError``).
+RuleError: tuple[type[Exception], ...] = (EventRuleError, JournalError, LocationError, AttachmentError)
 
 CONFLICT_CODES = frozenset(
     {

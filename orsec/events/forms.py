@@ -41,10 +41,18 @@ class DsfrForm(forms.Form):
     def full_clean(self) -> None:
         super().full_clean()
         for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["aria-invalid"] = "true"
-                widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+            self._link_error(name)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        if field is not None:
+            self._link_error(field)
+
+    def _link_error(self, name: str) -> None:
+        if name in self.fields:
+            widget = self.fields[name].widget
+            widget.attrs["aria-invalid"] = "true"
+            widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
 
 
 def _reason_field(required: bool = True) -> forms.CharField:
