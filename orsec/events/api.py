@@ -134,6 +134,14 @@ class EventOut(EventSummaryOut):
     revision: int
     abilities: dict[str, bool]
 
+    @staticmethod
+    def resolve_communes(obj: Event) -> list[dict[str, str]]:
+        return list(getattr(obj, "api_communes", []))
+
+    @staticmethod
+    def resolve_abilities(obj: Event) -> dict[str, bool]:
+        return dict(getattr(obj, "api_abilities", {}))
+
 
 class EventPage(Schema):
     items: list[EventSummaryOut]
@@ -358,37 +366,14 @@ class EscalationDecisionIn(Schema):
     reason: str = Field("", max_length=MAX_REASON_LENGTH)
 
 
-def _event_out(request: HttpRequest, event: Event, abilities: dict[str, bool]) -> dict[str, Any]:
-    communes = EventCommune.objects.filter(event=event).select_related("commune")
-    data = {
-        field: getattr(event, field)
-        for field in (
-            "id",
-            "title",
-            "event_type",
-            "mode",
-            "gravity",
-            "phase",
-            "visibility",
-            "opened_at",
-            "closed_at",
-            "is_open",
-            "description",
-            "director",
-            "location",
-            "final_summary",
-            "revision",
-        )
-    }
-    data.update(
-        event_type_label=str(event.get_event_type_display()),
-        phase_label=str(event.get_phase_display()),
-        mode_marker=event.mode_marker(),
-        territory=event.territory,
-        communes=[{"code": c.commune.code, "name": c.commune.name} for c in communes[:500]],
-        abilities=abilities,
-    )
-    return data
+def _event_out(request: HttpRequest, event: Event, abilities: dict[str, bool]) -> Event:
+    """The event with what :class:`EventOut` reads besides its fields."""
+    links = EventCommune.objects.filter(event=event).select_related("commune")
+    event.api_communes = [  # type: ignore[attr-defined]
+        {"code": link.commune.code, "name": link.commune.name} for link in links[:500]
+    ]
+    event.api_abilities = abilities  # type: ignore[attr-defined]
+    return event
 
 
 # --- Events -------------------------------------------------------------------------------------
@@ -415,7 +400,7 @@ def list_events(request: HttpRequest, filters: Query[EventFilters]) -> dict[str,
     summary="Ouvrir un événement",
     operation_id="events_open",
 )
-def open_event(request: HttpRequest, payload: EventIn) -> tuple[int, dict[str, Any]]:
+def open_event(request: HttpRequest, payload: EventIn) -> tuple[int, Event]:
     require_verb(request, "events:write")
     user = principal(request)
     if not get_open_abilities(user)["open_event"]:
@@ -461,7 +446,7 @@ def open_event(request: HttpRequest, payload: EventIn) -> tuple[int, dict[str, A
 @router.get(
     "/events/{event_id}", response=EventOut, summary="Un événement", operation_id="events_get"
 )
-def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
+def get_event(request: HttpRequest, event_id: int) -> Event:
     require_verb(request, "events:read")
     event, abilities = _event(request, event_id)
     return _event_out(request, event, abilities)
@@ -469,7 +454,7 @@ def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
 
 def _event_change(
     request: HttpRequest, event_id: int, need: str, change: Any
-) -> dict[str, Any]:
+) -> Event:
     require_verb(request, "events:write")
     event, _abilities = _event(request, event_id, need)
     user = principal(request)
@@ -487,7 +472,7 @@ def _event_change(
     summary="Changer de phase",
     operation_id="events_phase",
 )
-def change_phase(request: HttpRequest, event_id: int, payload: PhaseIn) -> dict[str, Any]:
+def change_phase(request: HttpRequest, event_id: int, payload: PhaseIn) -> Event:
     return _event_change(
         request,
         event_id,
@@ -509,7 +494,7 @@ def change_phase(request: HttpRequest, event_id: int, payload: PhaseIn) -> dict[
     summary="Changer la gravité",
     operation_id="events_gravity",
 )
-def change_gravity(request: HttpRequest, event_id: int, payload: GravityIn) -> dict[str, Any]:
+def change_gravity(request: HttpRequest, event_id: int, payload: GravityIn) -> Event:
     return _event_change(
         request,
         event_id,
@@ -531,7 +516,7 @@ def change_gravity(request: HttpRequest, event_id: int, payload: GravityIn) -> d
     summary="Partager (zone, national)",
     operation_id="events_share",
 )
-def share_event(request: HttpRequest, event_id: int, payload: ShareIn) -> dict[str, Any]:
+def share_event(request: HttpRequest, event_id: int, payload: ShareIn) -> Event:
     return _event_change(
         request,
         event_id,
@@ -553,7 +538,7 @@ def share_event(request: HttpRequest, event_id: int, payload: ShareIn) -> dict[s
     summary="Clore (bilan final obligatoire)",
     operation_id="events_close",
 )
-def close_event(request: HttpRequest, event_id: int, payload: CloseIn) -> dict[str, Any]:
+def close_event(request: HttpRequest, event_id: int, payload: CloseIn) -> Event:
     return _event_change(
         request,
         event_id,
@@ -574,7 +559,7 @@ def close_event(request: HttpRequest, event_id: int, payload: CloseIn) -> dict[s
     summary="Rouvrir (motif obligatoire)",
     operation_id="events_reopen",
 )
-def reopen_event(request: HttpRequest, event_id: int, payload: ReopenIn) -> dict[str, Any]:
+def reopen_event(request: HttpRequest, event_id: int, payload: ReopenIn) -> Event:
     return _event_change(
         request,
         event_id,
