@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from orsec.core.api import ApiError, cursor_page, principal, require_verb
 from orsec.events.access import (
@@ -400,7 +400,7 @@ def list_events(request: HttpRequest, filters: Query[EventFilters]) -> dict[str,
     summary="Ouvrir un événement",
     operation_id="events_open",
 )
-def open_event(request: HttpRequest, payload: EventIn) -> tuple[int, Event]:
+def open_event(request: HttpRequest, payload: EventIn) -> Status[Event]:
     require_verb(request, "events:write")
     user = principal(request)
     if not get_open_abilities(user)["open_event"]:
@@ -440,7 +440,7 @@ def open_event(request: HttpRequest, payload: EventIn) -> tuple[int, Event]:
     except RuleError as error:
         raise _rule_error(error) from error
     event = access_event_by_id(user, event.pk)
-    return 201, _event_out(request, event, get_event_abilities(user, event))
+    return Status(201, _event_out(request, event, get_event_abilities(user, event)))
 
 
 @router.get(
@@ -602,7 +602,7 @@ def list_entries(
     summary="Écrire une entrée (JSON, sans pièce jointe)",
     operation_id="journal_add",
 )
-def add_entry(request: HttpRequest, event_id: int, payload: EntryIn) -> tuple[int, Any]:
+def add_entry(request: HttpRequest, event_id: int, payload: EntryIn) -> Status[JournalEntry]:
     require_verb(request, "journal:write")
     event, abilities = _event(request, event_id, "write_journal")
     if payload.confidentiality == Confidentiality.RESTRICTED and not abilities["view_restricted"]:
@@ -626,7 +626,7 @@ def add_entry(request: HttpRequest, event_id: int, payload: EntryIn) -> tuple[in
         )
     except RuleError as error:
         raise _rule_error(error) from error
-    return 201, entries_for_reader(event, abilities).get(pk=entry.pk)
+    return Status(201, entries_for_reader(event, abilities).get(pk=entry.pk))
 
 
 @router.get(
