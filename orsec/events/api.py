@@ -43,7 +43,12 @@ from orsec.events.models import (
 )
 from orsec.events.queries import entries_for_reader, filter_entries_by, filter_events
 from orsec.journal.access import watch_territories_of
-from orsec.journal.actions import MAX_REASON_LENGTH, MAX_TEXT_LENGTH, acting_organisation, do_add_entry
+from orsec.journal.actions import (
+    MAX_REASON_LENGTH,
+    MAX_TEXT_LENGTH,
+    acting_organisation,
+    do_add_entry,
+)
 from orsec.journal.chain import chain_for_event
 from orsec.journal.export import audit_export, build_json
 from orsec.journal.models import (
@@ -76,9 +81,7 @@ def _event(request: HttpRequest, event_id: int, need: str | None = None) -> tupl
     event = access_event_by_id(user, event_id)
     abilities = get_event_abilities(user, event)
     if need is not None and not abilities.get(need):
-        raise ApiError(
-            403, "permission_denied", _("Vous n'avez pas les droits pour cette action.")
-        )
+        raise ApiError(403, "permission_denied", _("Vous n'avez pas les droits pour cette action."))
     return event, abilities
 
 
@@ -278,7 +281,7 @@ class EntryIn(Schema):
     channel: UserChannel = "api"
     text: str = Field(..., max_length=MAX_TEXT_LENGTH)
     occurred_at: datetime | None = Field(
-        None, description="Avec fuseau horaire ; ni dans le futur, ni avant l'ouverture − 24 h"
+        None, description="Avec fuseau horaire ; ni dans le futur, ni avant l'ouverture moins 24 h"
     )
     confidentiality: Confidentiality = Confidentiality.INTERNAL
 
@@ -379,7 +382,9 @@ def _event_out(request: HttpRequest, event: Event, abilities: dict[str, bool]) -
 # --- Events -------------------------------------------------------------------------------------
 
 
-@router.get("/events", response=EventPage, summary="Événements visibles", operation_id="events_list")
+@router.get(
+    "/events", response=EventPage, summary="Événements visibles", operation_id="events_list"
+)
 def list_events(request: HttpRequest, filters: Query[EventFilters]) -> dict[str, Any]:
     """One mode per call (réel by default): modes are never mixed; each item carries its marker."""
     require_verb(request, "events:read")
@@ -452,9 +457,7 @@ def get_event(request: HttpRequest, event_id: int) -> Event:
     return _event_out(request, event, abilities)
 
 
-def _event_change(
-    request: HttpRequest, event_id: int, need: str, change: Any
-) -> Event:
+def _event_change(request: HttpRequest, event_id: int, need: str, change: Any) -> Event:
     require_verb(request, "events:write")
     event, _abilities = _event(request, event_id, need)
     user = principal(request)

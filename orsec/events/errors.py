@@ -15,7 +15,12 @@ from orsec.journal.actions import JournalError
 from orsec.journal.files import AttachmentError
 
 #: The rule errors views and API endpoints catch (``except RuleError``).
-RuleError: tuple[type[Exception], ...] = (EventRuleError, JournalError, LocationError, AttachmentError)
+RuleError: tuple[type[Exception], ...] = (
+    EventRuleError,
+    JournalError,
+    LocationError,
+    AttachmentError,
+)
 
 CONFLICT_CODES = frozenset(
     {

@@ -99,7 +99,8 @@ class LocationFields(DsfrForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         lat, lon, raw = data.get("latitude"), data.get("longitude"), data.get("geojson") or ""
         geometry: dict[str, Any] | None = None
         if raw.strip():
@@ -186,8 +187,8 @@ class EventOpenForm(LocationFields):
     def __init__(self, *args: Any, territories: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         territory_field = self.fields["territory"]
-        assert isinstance(territory_field, forms.ModelChoiceField)
-        territory_field.queryset = territories
+        if isinstance(territory_field, forms.ModelChoiceField):
+            territory_field.queryset = territories
         if territories.count() == 1:
             territory_field.initial = territories.first()
 
@@ -285,7 +286,9 @@ class EntryForm(DsfrForm):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"],
-        error_messages={"invalid": _("Date et heure invalides (format attendu : JJ/MM/AAAA HH:MM).")},
+        error_messages={
+            "invalid": _("Date et heure invalides (format attendu : JJ/MM/AAAA HH:MM).")
+        },
     )
     confidentiality = forms.ChoiceField(
         label=_("Confidentialité"),
@@ -293,7 +296,7 @@ class EntryForm(DsfrForm):
         initial=Confidentiality.INTERNAL,
     )
     is_highlight = forms.BooleanField(label=_("Fait marquant"), required=False)
-    files = MultipleFileField(label=_("Pièces jointes (photos, PDF, texte)"), required=False)
+    attachments = MultipleFileField(label=_("Pièces jointes (photos, PDF, texte)"), required=False)
 
 
 class CorrectionForm(DsfrForm):
@@ -337,7 +340,8 @@ class JournalFilterForm(DsfrForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("La date de fin précède la date de début."))

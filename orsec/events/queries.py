@@ -43,9 +43,7 @@ def filter_events(
 
 def mode_counts(queryset: QuerySet[Event]) -> dict[str, int]:
     """``{"real": n, "exercise": n, "test": n}`` over ``queryset`` (one query)."""
-    counts = queryset.aggregate(
-        **{mode: Count("pk", filter=Q(mode=mode)) for mode in Mode.values}
-    )
+    counts = queryset.aggregate(**{mode: Count("pk", filter=Q(mode=mode)) for mode in Mode.values})
     return {mode: counts[mode] or 0 for mode in Mode.values}
 
 

@@ -197,9 +197,7 @@ def _event_action(
                 return redirect(event_url(event))
         else:
             status = 400
-    context = _event_context(
-        event, abilities, title=title, form=form, submit=submit, intro=intro
-    )
+    context = _event_context(event, abilities, title=title, form=form, submit=submit, intro=intro)
     return render(request, "events/event_action.html", context, status=status)
 
 
@@ -448,7 +446,7 @@ def _add_entry(
             confidentiality=data["confidentiality"],
             organisation=acting_organisation(request.user),
             is_highlight=bool(data.get("is_highlight")) and bool(abilities.get("qualify")),
-            files=data["files"],
+            files=data["attachments"],
             request=request,
         )
     except RuleError as error:
@@ -519,9 +517,7 @@ def _pin(request: HttpRequest, event_id: int, entry_id: int, *, pin: bool) -> Ht
     entry = access_entry_in_chain(request.user, chain.pk, entry_id, abilities)
     try:
         action = do_pin_entry if pin else do_unpin_entry
-        action(
-            request.user, entry, organisation=acting_organisation(request.user), request=request
-        )
+        action(request.user, entry, organisation=acting_organisation(request.user), request=request)
     except RuleError as error:
         messages.error(request, str(error))
         response = redirect("events:journal", event.pk)
@@ -543,7 +539,7 @@ def journal_unpin(request: HttpRequest, event_id: int, entry_id: int) -> HttpRes
     return _pin(request, event_id, entry_id, pin=False)
 
 
-def serve_attachment(attachment: Attachment) -> HttpResponse:
+def serve_attachment(attachment: Attachment) -> FileResponse:
     """The stored file as a download with safe headers (S26)."""
     try:
         handle = storage_path(attachment.storage_name).open("rb")
@@ -563,7 +559,7 @@ def serve_attachment(attachment: Attachment) -> HttpResponse:
 
 @require_safe
 @login_required
-def attachment_download(request: HttpRequest, event_id: int, attachment_id: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, event_id: int, attachment_id: int) -> FileResponse:
     event, abilities = _event_and_abilities(request, event_id)
     chain = JournalChain.objects.filter(event=event).first()
     if chain is None:
@@ -644,7 +640,7 @@ def watch_log(request: HttpRequest, territory_id: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def watch_attachment(request: HttpRequest, territory_id: int, attachment_id: int) -> HttpResponse:
+def watch_attachment(request: HttpRequest, territory_id: int, attachment_id: int) -> FileResponse:
     territory = access_watch_territory(request.user, territory_id)
     abilities = get_watch_abilities(request.user, territory)
     chain = JournalChain.objects.filter(event=None, territory=territory).first()
@@ -653,4 +649,3 @@ def watch_attachment(request: HttpRequest, territory_id: int, attachment_id: int
     return serve_attachment(
         access_attachment_in_chain(request.user, chain.pk, attachment_id, abilities)
     )
-

@@ -24,7 +24,7 @@ from django.http import Http404
 from orsec.accounts.access import scope_of
 from orsec.accounts.models import Role
 from orsec.audit.actions import record_access_denied
-from orsec.journal.models import Attachment, Confidentiality, JournalEntry
+from orsec.journal.models import Attachment, Confidentiality, JournalChain, JournalEntry
 from orsec.territories.models import Territory
 
 #: Roles that read restricted entries of a watch log they can see (same as events' rule).
@@ -107,13 +107,18 @@ def access_attachment_in_chain(
 
 
 def access_watch_territory(user: Any, territory_id: int) -> Territory:
-    """A territory whose watch log the user may read: inside their scope; 404 otherwise."""
+    """A territory whose watch log the user may read: inside their scope; 404 otherwise.
+
+    Territories are public reference data: a watch log is *absent* until its first entry, so a
+    refusal is audited only when the watch log exists (forbidden, not absent).
+    """
     scope = scope_of(user)
     territory = Territory.objects.filter(pk=territory_id).defer("boundary").first()
     if territory is None:
         raise Http404
     if not scope.covers(territory.path):
-        record_access_denied(user, Territory, territory_id)
+        if JournalChain.objects.filter(event=None, territory_id=territory_id).exists():
+            record_access_denied(user, JournalChain, territory_id)
         raise Http404
     return territory
 

@@ -168,7 +168,7 @@ def _store_files(files: Iterable[Any]) -> list[StoredFile]:
         raise JournalError(
             _("%(max)s pièces jointes au plus par entrée.") % {"max": MAX_ATTACHMENTS_PER_ENTRY},
             "too_many_attachments",
-            "files",
+            "attachments",
         )
     stored: list[StoredFile] = []
     for upload in uploads:
@@ -178,7 +178,7 @@ def _store_files(files: Iterable[Any]) -> list[StoredFile]:
         try:
             stored.append(store_upload(upload))
         except AttachmentError as error:
-            raise JournalError(str(error), "attachment_refused", "files") from error
+            raise JournalError(str(error), "attachment_refused", "attachments") from error
     return stored
 
 
@@ -293,9 +293,10 @@ def do_correct_entry(
         "confidentiality",
         _("Le niveau de confidentialité"),
     )
-    if _CONFIDENTIALITY_RANK[Confidentiality(label)] < _CONFIDENTIALITY_RANK[
-        Confidentiality(entry.confidentiality)
-    ]:
+    if (
+        _CONFIDENTIALITY_RANK[Confidentiality(label)]
+        < _CONFIDENTIALITY_RANK[Confidentiality(entry.confidentiality)]
+    ):
         label = entry.confidentiality  # a correction never widens the audience of a fact
     when = check_occurred_at(chain, occurred_at, now) if occurred_at else entry.occurred_at
     correction = append_entry(

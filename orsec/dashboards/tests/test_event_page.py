@@ -37,7 +37,9 @@ def test_room_lead37_sees_header_actions_and_every_panel(personas, flood_event):
 def test_journal_tail_shows_the_last_20_visible_entries(personas, flood_event):
     chain = chain_for_event(flood_event)
     for n in range(25):
-        log_information(personas.operator37.user, chain, f"Information numéro {n:02d}.", channel="radio")
+        log_information(
+            personas.operator37.user, chain, f"Information numéro {n:02d}.", channel="radio"
+        )
     html = personas.client_for("operator37").get(f"/evenements/{flood_event.pk}/").content.decode()
     tail = html.split('id="panneau-journal_tail"')[1]
     assert "Information numéro 24." in tail
@@ -81,7 +83,9 @@ def test_event_page_query_count_is_pinned(personas, flood_event, django_assert_m
 
 
 def test_operator45_gets_404_and_observer_sees_no_action(personas, flood_event):
-    assert personas.client_for("operator45").get(f"/evenements/{flood_event.pk}/").status_code == 404
+    assert (
+        personas.client_for("operator45").get(f"/evenements/{flood_event.pk}/").status_code == 404
+    )
     html = personas.client_for("observer37").get(f"/evenements/{flood_event.pk}/").content.decode()
     assert "Changer de phase" not in html
     assert "Clore" not in html

@@ -175,8 +175,12 @@ def test_mayor_tours_sees_the_flood_event_adds_an_entry_but_cannot_change_phase(
     assert flood_event.title in client.get("/evenements/").content.decode()
     response = client.post(
         f"/evenements/{flood_event.pk}/main-courante/nouvelle/",
-        {"kind": "information", "channel": "phone", "text": "Quai du Pont Neuf inondé.",
-         "confidentiality": "internal"},
+        {
+            "kind": "information",
+            "channel": "phone",
+            "text": "Quai du Pont Neuf inondé.",
+            "confidentiality": "internal",
+        },
     )
     assert response.status_code == 302
     entry = JournalEntry.objects.get(event=flood_event, seq=2)
@@ -263,8 +267,13 @@ def event37_with_everything(personas, flood_event, settings, tmp_path):
     png = SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
     client.post(
         f"/evenements/{flood_event.pk}/main-courante/nouvelle/",
-        {"kind": "information", "channel": "field", "text": "Photo", "files": [png],
-         "confidentiality": "internal"},
+        {
+            "kind": "information",
+            "channel": "field",
+            "text": "Photo",
+            "attachments": [png],
+            "confidentiality": "internal",
+        },
     )
     entry = JournalEntry.objects.get(event=flood_event, seq=2)
     rule = EscalationRule.objects.create(
@@ -354,9 +363,7 @@ def test_the_list_filters_by_phase_and_state(personas, flood_event):
 # --- Concurrency ----------------------------------------------------------------------------
 
 
-def test_a_stale_second_phase_change_gets_409_and_history_stays_consistent(
-    personas, flood_event
-):
+def test_a_stale_second_phase_change_gets_409_and_history_stays_consistent(personas, flood_event):
     """Two directors submit "crise" from the same page state: one wins, the other gets 409."""
     lead, director = personas.client_for("room_lead37"), personas.client_for("director37")
     url = f"/evenements/{flood_event.pk}/phase/"
@@ -401,6 +408,8 @@ def test_two_room_leads_changing_phase_at_once_leave_a_consistent_history(live_p
     assert sorted(statuses) == [302, 409]
     event.refresh_from_db()
     assert event.phase == "crisis"
-    phases = list(EventTransition.objects.filter(event=event, field="phase").values_list("old", "new"))
+    phases = list(
+        EventTransition.objects.filter(event=event, field="phase").values_list("old", "new")
+    )
     assert phases == [("alert", "crisis")]
     assert JournalEntry.objects.filter(event=event, kind="state_change").count() == 2

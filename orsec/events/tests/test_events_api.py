@@ -120,7 +120,10 @@ def test_phase_close_and_reopen_through_the_api(personas, flood_event):
     closed = post(client, f"{base}/close", {"final_summary": "Décrue achevée, aucun blessé."})
     assert closed.json()["is_open"] is False
     # closed: closing is no longer among the abilities
-    assert post(client, f"{base}/close", {"final_summary": "Encore un bilan final."}).status_code == 403
+    assert (
+        post(client, f"{base}/close", {"final_summary": "Encore un bilan final."}).status_code
+        == 403
+    )
     reopened = post(client, f"{base}/reopen", {"reason": "Nouvelle crue"})
     assert reopened.status_code == 200
     assert reopened.json()["is_open"] is True
@@ -163,7 +166,9 @@ def test_mayor_tours_writes_an_entry_but_cannot_change_phase(personas, flood_eve
     assert response.status_code == 201
     assert response.json()["organisation"] == "Mairie de Tours"
     assert response.json()["channel"] == "api"
-    phase = post(client, f"/api/v1/events/{flood_event.pk}/phase", {"phase": "crisis", "reason": "x"})
+    phase = post(
+        client, f"/api/v1/events/{flood_event.pk}/phase", {"phase": "crisis", "reason": "x"}
+    )
     assert phase.status_code == 403
 
 
@@ -194,7 +199,11 @@ def test_journal_list_cursor_filters_and_corrections(personas, flood_event):
     [
         ({"text": "   "}, "text_required", "obligatoire"),
         ({"text": "x", "occurred_at": "2999-01-01T00:00:00+00:00"}, "occurred_at_future", "futur"),
-        ({"text": "x", "occurred_at": "2001-01-01T00:00:00+00:00"}, "occurred_at_before_event", "24 heures"),
+        (
+            {"text": "x", "occurred_at": "2001-01-01T00:00:00+00:00"},
+            "occurred_at_before_event",
+            "24 heures",
+        ),
         ({"text": "x", "occurred_at": "2026-01-01T00:00:00"}, "occurred_at_naive", "fuseau"),
         ({"text": "x", "kind": "state_change"}, "validation_error", ""),
         ({"text": "x" * 10_001}, "validation_error", ""),

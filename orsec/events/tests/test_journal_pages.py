@@ -64,7 +64,9 @@ def _add_url(event):
 def test_operator37_adds_corrects_and_pins_entries(personas, flood_event):
     client = personas.client_for("operator37")
     assert client.get(_add_url(flood_event)).status_code == 200
-    assert client.post(_add_url(flood_event), _entry(text="12 personnes évacuées.")).status_code == 302
+    assert (
+        client.post(_add_url(flood_event), _entry(text="12 personnes évacuées.")).status_code == 302
+    )
     original = JournalEntry.objects.get(event=flood_event, seq=2)
 
     url = f"/evenements/{flood_event.pk}/main-courante/{original.pk}/correction/"
@@ -72,7 +74,12 @@ def test_operator37_adds_corrects_and_pins_entries(personas, flood_event):
     missing_reason = client.post(url, {"text": "21 personnes évacuées.", "reason": ""})
     assert missing_reason.status_code == 400
     assert "Le motif est obligatoire." in missing_reason.content.decode()
-    assert client.post(url, {"text": "21 personnes évacuées.", "reason": "Chiffres inversés"}).status_code == 302
+    assert (
+        client.post(
+            url, {"text": "21 personnes évacuées.", "reason": "Chiffres inversés"}
+        ).status_code
+        == 302
+    )
     correction = JournalEntry.objects.get(event=flood_event, corrects=original)
     original.refresh_from_db()
     assert original.text == "12 personnes évacuées."
@@ -86,11 +93,15 @@ def test_operator37_adds_corrects_and_pins_entries(personas, flood_event):
     assert f"Corrige l'entrée n° {original.seq}" in html
     assert f"Fait marquant épinglé : entrée n° {correction.seq}." in html
     page = client.get(f"/evenements/{flood_event.pk}/").content.decode()
-    assert "21 personnes évacuées." in page.split('id="panneau-highlights"')[1].split("</section>")[0]
+    assert (
+        "21 personnes évacuées." in page.split('id="panneau-highlights"')[1].split("</section>")[0]
+    )
 
 
 def test_mayor_cannot_correct_someone_elses_entry_or_pin(personas, flood_event):
-    entry = log_information(personas.operator37.user, chain_for_event(flood_event), "Info", channel="phone")
+    entry = log_information(
+        personas.operator37.user, chain_for_event(flood_event), "Info", channel="phone"
+    )
     client = personas.client_for("mayor_tours")
     url = f"/evenements/{flood_event.pk}/main-courante/{entry.pk}/"
     assert client.post(url + "correction/", {"text": "x", "reason": "y"}).status_code == 403
@@ -99,7 +110,9 @@ def test_mayor_cannot_correct_someone_elses_entry_or_pin(personas, flood_event):
 
 
 def test_observer37_cannot_add_correct_or_pin(personas, flood_event):
-    entry = log_information(personas.operator37.user, chain_for_event(flood_event), "Info", channel="phone")
+    entry = log_information(
+        personas.operator37.user, chain_for_event(flood_event), "Info", channel="phone"
+    )
     client = personas.client_for("observer37")
     assert client.get(_add_url(flood_event)).status_code == 403
     assert client.post(_add_url(flood_event), _entry()).status_code == 403
@@ -129,7 +142,9 @@ def test_bad_dates_are_refused_with_a_precise_message(personas, flood_event, occ
 
 def test_entry_dated_in_paris_time_is_stored_as_the_right_instant(personas, flood_event):
     client = personas.client_for("operator37")
-    when = timezone.localtime(flood_event.opened_at - timedelta(hours=2)).replace(second=0, microsecond=0)
+    when = timezone.localtime(flood_event.opened_at - timedelta(hours=2)).replace(
+        second=0, microsecond=0
+    )
     client.post(_add_url(flood_event), _entry(occurred_at=when.strftime("%Y-%m-%dT%H:%M")))
     assert JournalEntry.objects.get(event=flood_event, seq=2).occurred_at == when
 
@@ -144,22 +159,26 @@ def test_empty_text_is_refused(personas, flood_event):
 # --- Attachments --------------------------------------------------------------------------------
 
 
-def test_an_exe_named_jpg_is_refused_and_nothing_is_written(personas, flood_event, attachments_root):
+def test_an_exe_named_jpg_is_refused_and_nothing_is_written(
+    personas, flood_event, attachments_root
+):
     client = personas.client_for("operator37")
     upload = SimpleUploadedFile("photo.jpg", EXE, content_type="image/jpeg")
-    response = client.post(_add_url(flood_event), _entry(files=[upload]))
+    response = client.post(_add_url(flood_event), _entry(attachments=[upload]))
     assert response.status_code == 422
     assert "n&#x27;est pas d&#x27;un type accepté" in response.content.decode()
     assert JournalEntry.objects.filter(event=flood_event).count() == 1
     assert not Attachment.objects.exists()
-    files = [p for p in attachments_root.rglob("*") if p.is_file()] if attachments_root.exists() else []
+    files = (
+        [p for p in attachments_root.rglob("*") if p.is_file()] if attachments_root.exists() else []
+    )
     assert files == []
 
 
 def test_png_is_accepted_and_downloaded_with_safe_headers(personas, flood_event):
     client = personas.client_for("operator37")
     upload = SimpleUploadedFile("digue <rompue>.png", PNG, content_type="application/x-msdownload")
-    assert client.post(_add_url(flood_event), _entry(files=[upload])).status_code == 302
+    assert client.post(_add_url(flood_event), _entry(attachments=[upload])).status_code == 302
     attachment = Attachment.objects.get()
     entry = JournalEntry.objects.get(event=flood_event, seq=2)
     assert entry.attachment_digests == [attachment.sha256]
@@ -176,11 +195,16 @@ def test_png_is_accepted_and_downloaded_with_safe_headers(personas, flood_event)
     assert f"/evenements/{flood_event.pk}/pieces-jointes/{attachment.pk}/" in html
 
 
-def test_attachment_of_another_event_is_404_through_this_event(personas, flood_event, exercise_event):
+def test_attachment_of_another_event_is_404_through_this_event(
+    personas, flood_event, exercise_event
+):
     client = personas.client_for("operator37")
-    client.post(_add_url(exercise_event), _entry(files=[SimpleUploadedFile("a.png", PNG)]))
+    client.post(_add_url(exercise_event), _entry(attachments=[SimpleUploadedFile("a.png", PNG)]))
     attachment = Attachment.objects.get()
-    assert client.get(f"/evenements/{flood_event.pk}/pieces-jointes/{attachment.pk}/").status_code == 404
+    assert (
+        client.get(f"/evenements/{flood_event.pk}/pieces-jointes/{attachment.pk}/").status_code
+        == 404
+    )
 
 
 # --- Restricted entries -------------------------------------------------------------------------
@@ -195,7 +219,7 @@ def restricted(personas, flood_event):
         _entry(
             text="Identité de la victime : M. SECRET",
             confidentiality="restricted",
-            files=[SimpleUploadedFile("victime.png", PNG)],
+            attachments=[SimpleUploadedFile("victime.png", PNG)],
         ),
     )
     lead.post(_add_url(flood_event), _entry(text="Information interne visible"))
@@ -221,7 +245,9 @@ def test_restricted_entries_are_hidden_everywhere_from(persona, personas, flood_
         export = client.get(f"{base}/main-courante/export.{fmt}").content.decode()
         assert "SECRET" not in export
         assert "victime" not in export
-    api = client.get(f"/api/v1/events/{flood_event.pk}/journal", headers={"Accept": "application/json"})
+    api = client.get(
+        f"/api/v1/events/{flood_event.pk}/journal", headers={"Accept": "application/json"}
+    )
     assert api.status_code == 200
     assert "SECRET" not in api.content.decode()
     assert len(api.json()["items"]) == 2
@@ -260,7 +286,10 @@ def test_export_is_reverified_by_the_documented_script(
     # a correction, a pin, an attachment, a multi-line text with quotes and a comma
     chain = chain_for_event(flood_event)
     entry = log_information(
-        personas.operator37.user, chain, 'Ligne 1, "citée"\n# pas un commentaire\r\nfin', channel="radio"
+        personas.operator37.user,
+        chain,
+        'Ligne 1, "citée"\n# pas un commentaire\r\nfin',
+        channel="radio",
     )
     personas.client_for("operator37").post(
         f"/evenements/{flood_event.pk}/main-courante/{entry.pk}/epingler/"
@@ -314,16 +343,22 @@ def test_verify_page_reports_ok_then_the_tampered_entry(personas, flood_event):
 def test_journal_filters_by_kind_highlight_text_and_dates(personas, flood_event):
     client = personas.client_for("operator37")
     client.post(_add_url(flood_event), _entry(kind="decision", text="Évacuation du quartier"))
-    client.post(_add_url(flood_event), _entry(kind="request", text="Renfort de pompes", channel="radio"))
+    client.post(
+        _add_url(flood_event), _entry(kind="request", text="Renfort de pompes", channel="radio")
+    )
     url = f"/evenements/{flood_event.pk}/main-courante/"
     html = client.get(url + "?kind=decision").content.decode()
-    assert "Évacuation du quartier" in html and "Renfort de pompes" not in html
+    assert "Évacuation du quartier" in html
+    assert "Renfort de pompes" not in html
     html = client.get(url + "?channel=radio").content.decode()
-    assert "Renfort de pompes" in html and "Évacuation du quartier" not in html
+    assert "Renfort de pompes" in html
+    assert "Évacuation du quartier" not in html
     html = client.get(url + "?q=pompes").content.decode()
-    assert "Renfort de pompes" in html and "Évacuation du quartier" not in html
+    assert "Renfort de pompes" in html
+    assert "Évacuation du quartier" not in html
     html = client.get(url + "?highlights=on").content.decode()
-    assert "Ouverture de l&#x27;événement" in html and "Renfort de pompes" not in html
+    assert "Ouverture de l&#x27;événement" in html
+    assert "Renfort de pompes" not in html
     today = timezone.localdate().isoformat()
     assert "Renfort de pompes" in client.get(url + f"?start={today}&end={today}").content.decode()
     bad = client.get(url + "?start=2026-12-31&end=2026-01-01").content.decode()
@@ -351,3 +386,16 @@ def test_operator37_writes_in_the_watch_log_and_operator45_gets_404(personas):
     assert observer.get(url).status_code == 200
     assert observer.post(url, _entry()).status_code == 403
     assert JournalEntry.objects.filter(event=None).count() == 1
+
+
+def test_closed_event_journal_refuses_entries(personas, flood_event):
+    from orsec.events.actions import do_close_event
+    from orsec.journal.actions import JournalError
+
+    do_close_event(personas.room_lead37.user, flood_event, "Décrue achevée sans victime.")
+    flood_event.refresh_from_db()
+    with pytest.raises(JournalError) as error:
+        log_information(
+            personas.operator37.user, chain_for_event(flood_event), "x", channel="phone"
+        )
+    assert error.value.code == "event_closed"

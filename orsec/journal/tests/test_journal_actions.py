@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -49,7 +49,9 @@ def test_operator37_adds_an_entry_with_organisation_audit_and_chain(personas, fl
 def test_bad_text_is_refused_and_nothing_is_written(personas, flood_event, text, code):
     chain = chain_for_event(flood_event)
     with pytest.raises(JournalError) as error:
-        do_add_entry(personas.operator37.user, chain, kind="information", text=text, channel="phone")
+        do_add_entry(
+            personas.operator37.user, chain, kind="information", text=text, channel="phone"
+        )
     assert error.value.code == code
     assert JournalEntry.objects.filter(event=flood_event).count() == 1
 
@@ -59,7 +61,9 @@ def test_occurred_at_in_the_future_or_before_opening_is_refused(personas, flood_
     user = personas.operator37.user
     now = timezone.now()
     with pytest.raises(JournalError) as future:
-        log_information(user, chain, "Demain", channel="phone", occurred_at=now + timedelta(hours=1))
+        log_information(
+            user, chain, "Demain", channel="phone", occurred_at=now + timedelta(hours=1)
+        )
     assert future.value.code == "occurred_at_future"
     assert "dans le futur" in str(future.value)
     with pytest.raises(JournalError) as early:
@@ -75,7 +79,11 @@ def test_occurred_at_in_the_future_or_before_opening_is_refused(personas, flood_
     # within the skew and within the 24 h before opening: accepted
     log_information(user, chain, "Skew", channel="phone", occurred_at=now + timedelta(minutes=4))
     log_information(
-        user, chain, "Veille", channel="phone", occurred_at=flood_event.opened_at - timedelta(hours=23)
+        user,
+        chain,
+        "Veille",
+        channel="phone",
+        occurred_at=flood_event.opened_at - timedelta(hours=23),
     )
 
 
@@ -98,8 +106,12 @@ def test_correction_is_a_new_entry_and_the_original_never_changes(personas, floo
 def test_correction_never_widens_the_audience(personas, flood_event):
     chain = chain_for_event(flood_event)
     lead = personas.room_lead37.user
-    secret = log_information(lead, chain, "Nom de la victime", channel="phone", confidentiality="restricted")
-    correction = do_correct_entry(lead, secret, text="Autre nom", reason="x", confidentiality="public")
+    secret = log_information(
+        lead, chain, "Nom de la victime", channel="phone", confidentiality="restricted"
+    )
+    correction = do_correct_entry(
+        lead, secret, text="Autre nom", reason="x", confidentiality="public"
+    )
     assert correction.confidentiality == "restricted"
 
 
@@ -128,19 +140,11 @@ def test_pin_and_unpin_are_recorded_and_a_second_pin_is_refused(personas, flood_
     assert verify_chain(chain)[1] is None
 
 
-def test_closed_event_journal_refuses_entries(personas, flood_event):
-    from orsec.events.actions import do_close_event
-
-    do_close_event(personas.room_lead37.user, flood_event, "Décrue achevée sans victime.")
-    flood_event.refresh_from_db()
-    with pytest.raises(JournalError) as error:
-        log_information(personas.operator37.user, chain_for_event(flood_event), "x", channel="phone")
-    assert error.value.code == "event_closed"
-
-
 def test_filter_entries_hides_restricted_without_the_ability(personas, flood_event):
     chain = chain_for_event(flood_event)
-    log_information(personas.room_lead37.user, chain, "Secret", channel="phone", confidentiality="restricted")
+    log_information(
+        personas.room_lead37.user, chain, "Secret", channel="phone", confidentiality="restricted"
+    )
     queryset = JournalEntry.objects.filter(event=flood_event)
     assert filter_entries(queryset, {"view": True, "view_restricted": True}).count() == 2
     assert filter_entries(queryset, {"view": True, "view_restricted": False}).count() == 1
@@ -177,8 +181,7 @@ def test_verify_journal_command_exit_codes_after_an_sql_tamper(personas, flood_e
 
 def test_verify_journal_command_process_exit_code_is_1(personas, flood_event):
     JournalEntry.objects.filter(event=flood_event, seq=1).update(text="x")
+    utility = ManagementUtility(["manage.py", "verify_journal", "--event", str(flood_event.pk)])
     with pytest.raises(SystemExit) as raised:
-        from django.core.management import ManagementUtility
-
-        ManagementUtility(["manage.py", "verify_journal", "--event", str(flood_event.pk)]).execute()
+        utility.execute()
     assert raised.value.code == 1

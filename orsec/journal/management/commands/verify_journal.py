@@ -27,9 +27,7 @@ class Command(BaseCommand):
         if options.get("event") is not None:
             chains = chains.filter(event_id=options["event"])
             if not chains.exists():
-                raise CommandError(
-                    f"Aucune main courante pour l'événement n° {options['event']}."
-                )
+                raise CommandError(f"Aucune main courante pour l'événement n° {options['event']}.")
         total = 0
         for chain in chains.iterator():
             report = verify_chain_report(chain)
