@@ -14,6 +14,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from orsec.core.api import ApiError, cursor_page, principal, require_verb
 from orsec.events.access import (
@@ -85,6 +86,17 @@ def _event(request: HttpRequest, event_id: int, need: str | None = None) -> tupl
     return event, abilities
 
 
+class InSchema(Schema):
+    """Input schemas: no NUL character in any string (PostgreSQL refuses them)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("caractère nul interdit")
+        return value
+
+
 # --- Schemas ------------------------------------------------------------------------------------
 
 
@@ -151,7 +163,7 @@ class EventPage(Schema):
     next_cursor: str | None
 
 
-class EventFilters(Schema):
+class EventFilters(InSchema):
     mode: Mode = Field(Mode.REAL, description="Un seul mode à la fois : jamais mélangés")
     phase: Phase | None = None
     open: bool | None = Field(None, description="Vrai : en cours ; faux : clos ; absent : tous")
@@ -159,12 +171,12 @@ class EventFilters(Schema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
 
-class GeometryIn(Schema):
+class GeometryIn(InSchema):
     type: Literal["Point", "Polygon"]
     coordinates: list[Any] = Field(..., max_length=50)
 
 
-class EventIn(Schema):
+class EventIn(InSchema):
     title: str = Field(..., min_length=1, max_length=200)
     event_type: EventType
     mode: Mode = Mode.REAL
@@ -180,26 +192,26 @@ class EventIn(Schema):
     location: GeometryIn | None = None
 
 
-class PhaseIn(Schema):
+class PhaseIn(InSchema):
     phase: Phase
     reason: str = Field(..., min_length=1, max_length=MAX_REASON_LENGTH)
 
 
-class GravityIn(Schema):
+class GravityIn(InSchema):
     gravity: int = Field(..., ge=1, le=5)
     reason: str = Field("", max_length=MAX_REASON_LENGTH)
 
 
-class ShareIn(Schema):
+class ShareIn(InSchema):
     visibility: Literal["zone", "national"]
     reason: str = Field(..., min_length=1, max_length=MAX_REASON_LENGTH)
 
 
-class CloseIn(Schema):
+class CloseIn(InSchema):
     final_summary: str = Field("", max_length=MAX_TEXT_LENGTH)
 
 
-class ReopenIn(Schema):
+class ReopenIn(InSchema):
     reason: str = Field(..., min_length=1, max_length=MAX_REASON_LENGTH)
 
 
@@ -266,7 +278,7 @@ class EntryPage(Schema):
     next_cursor: str | None
 
 
-class EntryFilters(Schema):
+class EntryFilters(InSchema):
     kind: EntryKind | None = None
     channel: Channel | None = None
     qualification: QualificationState | None = None
@@ -276,7 +288,7 @@ class EntryFilters(Schema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
 
-class EntryIn(Schema):
+class EntryIn(InSchema):
     kind: UserKind = "information"
     channel: UserChannel = "api"
     text: str = Field(..., max_length=MAX_TEXT_LENGTH)
@@ -364,7 +376,7 @@ class EscalationOut(Schema):
         return obj.rule.name
 
 
-class EscalationDecisionIn(Schema):
+class EscalationDecisionIn(InSchema):
     accept: bool
     reason: str = Field("", max_length=MAX_REASON_LENGTH)
 

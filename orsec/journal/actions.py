@@ -12,7 +12,7 @@ The journal never imports event code: an event's dates are read through the chai
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -89,6 +89,12 @@ def check_text(text: str, *, field: str = "text", label: str = "") -> str:
         raise JournalError(
             _("%(label)s de l'entrée est obligatoire.") % {"label": label}, "text_required", field
         )
+    if "\x00" in clean:
+        raise JournalError(
+            _("%(label)s contient un caractère nul, interdit.") % {"label": label},
+            "text_invalid",
+            field,
+        )
     if len(clean) > MAX_TEXT_LENGTH:
         raise JournalError(
             _("%(label)s dépasse %(max)s caractères (%(n)s saisis).")
@@ -110,6 +116,15 @@ def check_occurred_at(chain: JournalChain, occurred_at: datetime | None, now: da
             "occurred_at_naive",
             "occurred_at",
         )
+    try:
+        occurred_at = occurred_at.astimezone(UTC)
+        timezone.localtime(occurred_at)
+    except (OverflowError, ValueError):
+        raise JournalError(
+            _("La date de survenue est hors des dates admises."),
+            "occurred_at_invalid",
+            "occurred_at",
+        ) from None
     if occurred_at > now + FUTURE_SKEW:
         raise JournalError(
             _(

@@ -337,3 +337,35 @@ def test_openapi_describes_the_events_operations():
     ):
         assert path in paths, path
     assert "201" in paths["/api/v1/events/{event_id}/journal"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00Z"]
+)
+def test_extreme_dates_are_422_not_500(personas, flood_event, when):
+    client = personas.client_for("operator37")
+    response = post(
+        client, f"/api/v1/events/{flood_event.pk}/journal", {"text": "x", "occurred_at": when}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"].startswith("occurred_at_")
+
+
+@pytest.mark.parametrize(
+    ("url", "payload"),
+    [
+        ("/api/v1/events/{e}/journal", {"text": "nul \u0000 ici"}),
+        ("/api/v1/events/{e}/phase", {"phase": "crisis", "reason": "\u0000"}),
+        ("/api/v1/events", {"title": "a\u0000b", "event_type": "flood"}),
+    ],
+)
+def test_nul_characters_are_422_not_500(personas, flood_event, url, payload):
+    client = personas.client_for("room_lead37")
+    response = post(client, url.format(e=flood_event.pk), payload)
+    assert response.status_code == 422
+    assert (
+        personas.client_for("room_lead37")
+        .get(f"/api/v1/events/{flood_event.pk}/journal?q=%00", headers=JSON)
+        .status_code
+        == 422
+    )

@@ -399,3 +399,11 @@ def test_closed_event_journal_refuses_entries(personas, flood_event):
             personas.operator37.user, chain_for_event(flood_event), "x", channel="phone"
         )
     assert error.value.code == "event_closed"
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:30", "9999-12-31T23:59"])
+def test_extreme_dates_on_the_form_are_refused_not_500(personas, flood_event, when):
+    client = personas.client_for("operator37")
+    response = client.post(_add_url(flood_event), _entry(occurred_at=when))
+    assert response.status_code in (400, 422)
+    assert JournalEntry.objects.filter(event=flood_event).count() == 1
