@@ -10,8 +10,9 @@ urlpatterns = [
     path("", include("orsec.accounts.urls")),
     path("", include("orsec.core.urls")),
     path("annuaire/", include("orsec.directory.urls")),
+    # the event page (/evenements/<id>/) is the dashboards app's; the rest is the events app's
+    path("evenements/", include("orsec.dashboards.urls")),
     path("evenements/", include("orsec.events.urls")),
-    path("tableaux/", include("orsec.dashboards.urls")),
     path("remontees/", include("orsec.reports.urls")),
     path("diffusion/", include("orsec.dissemination.urls")),
     path("partenaires/", include("orsec.partners.urls")),
