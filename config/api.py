@@ -177,6 +177,8 @@ class OrsecAPI(NinjaAPI):
                     codes.append(404)
                 if "requestBody" in operation or method.lower() == "post":
                     codes += [400, 413]  # malformed or oversized body; invalid Idempotency-Key
+                elif any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                    codes.append(400)  # a forged pagination cursor
                 if method.lower() == "post":
                     codes.append(409)  # a request with the same Idempotency-Key in progress
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)

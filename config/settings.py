@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orsec.core.context_processors.portal",
+                "orsec.accounts.context_processors.abilities",
             ],
         },
     }

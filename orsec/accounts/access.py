@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from orsec.accounts.models import READ_ONLY_ROLES, Membership, Role
+from orsec.accounts.models import QUALIFYING_ROLES, READ_ONLY_ROLES, Membership, Role
 from orsec.territories.models import TerritoryKind, path_ancestors, path_covers, path_zone
 
 NATIONAL_PATH = "FR"
@@ -116,4 +116,5 @@ def get_account_abilities(user: Any) -> dict[str, bool]:
         "write": not scope.is_empty and not scope.is_read_only,
         "administer": bool(user.is_authenticated and user.is_staff and user.is_active),
         "see_directory": not scope.is_empty,
+        "qualify": not scope.is_read_only and bool(scope.roles & QUALIFYING_ROLES),
     }

@@ -24,6 +24,16 @@ class Role(models.TextChoices):
 
 #: Roles that may only read. Every other role writes and therefore needs a second factor.
 READ_ONLY_ROLES = frozenset({Role.OBSERVER})
+#: Roles that qualify information (verify, grade, confirm or refute field reports).
+QUALIFYING_ROLES = frozenset(
+    {
+        Role.COD_OPERATOR,
+        Role.ROOM_LEAD,
+        Role.DIRECTOR_STAFF,
+        Role.ZONE_OFFICER,
+        Role.NATIONAL_OFFICER,
+    }
+)
 
 
 class User(AbstractUser):

@@ -34,7 +34,7 @@ def record_audit(
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # an error rolls back the caller's transaction
         # The head row is the chain's lock: PostgreSQL serialises on it, SQLite on BEGIN IMMEDIATE.
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         record = AuditRecord(

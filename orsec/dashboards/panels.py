@@ -11,9 +11,7 @@ Providers receive an event already obtained through ``access_event_by_id`` and i
 they must filter what they show with those abilities (confidentiality, restricted fields).
 
 Register with :func:`register_panel` (as a decorator); ``after`` / ``before`` place the panel
-relative to another key. The three placeholder panels (``key_figures``, ``to_qualify``,
-``pending_acks``) are meant to be *replaced* by the reports and dissemination parts:
-``register_panel(provider, replace="key_figures")``.
+relative to another key, ``replace`` swaps a panel for another.
 """
 
 from __future__ import annotations
@@ -25,12 +23,17 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from orsec.dissemination.access import deliveries_of_event, deliveries_visible_to, may_view_trace
+from orsec.dissemination.models import DeliveryState
 from orsec.events.models import Event
 from orsec.events.queries import entries_for_reader, highlights_for_reader, pending_escalations
+from orsec.reports.queries import key_figures, qualification_queue
 
 PanelProvider = Callable[[Any, Event, dict[str, bool]], dict[str, Any] | None]
 
 JOURNAL_TAIL = 20
+TO_QUALIFY_SHOWN = 5
+PENDING_SHOWN = 10
 
 
 @dataclass
@@ -100,31 +103,53 @@ def escalations_panel(user: Any, event: Event, abilities: dict[str, bool]) -> di
 
 @register_panel(key="key_figures")
 def key_figures_panel(user: Any, event: Event, abilities: dict[str, bool]) -> dict[str, Any]:
-    """Placeholder: replaced by the reports part (confirmed figures only)."""
+    """The latest confirmed figure per category, with its source and time (never raw ones)."""
     return {
-        "title": _("Chiffres clés"),
-        "template": "dashboards/panels/placeholder.html",
-        "data": {"message": _("Les chiffres clés confirmés s'afficheront ici.")},
+        "title": _("Chiffres clés (confirmés)"),
+        "template": "dashboards/panels/key_figures.html",
+        "data": {"figures": key_figures(event), "marker": event.mode_marker()},
     }
 
 
 @register_panel(key="to_qualify")
-def to_qualify_panel(user: Any, event: Event, abilities: dict[str, bool]) -> dict[str, Any]:
-    """Placeholder: replaced by the reports part (qualification queue of the event)."""
+def to_qualify_panel(user: Any, event: Event, abilities: dict[str, bool]) -> dict[str, Any] | None:
+    """The event's reports waiting for qualification (for those who qualify)."""
+    if not abilities["qualify"]:
+        return None
+    queue = qualification_queue(user, event=event)
     return {
         "title": _("À qualifier"),
-        "template": "dashboards/panels/placeholder.html",
-        "data": {"message": _("Les remontées à qualifier s'afficheront ici.")},
+        "template": "dashboards/panels/to_qualify.html",
+        "data": {
+            "count": queue.count(),
+            "reports": list(queue[:TO_QUALIFY_SHOWN]),
+            "queue_url": reverse("reports:queue") + f"?event={event.pk}",
+        },
     }
 
 
 @register_panel(key="pending_acks")
-def pending_acks_panel(user: Any, event: Event, abilities: dict[str, bool]) -> dict[str, Any]:
-    """Placeholder: replaced by the dissemination part (deliveries not yet acknowledged)."""
+def pending_acks_panel(
+    user: Any, event: Event, abilities: dict[str, bool]
+) -> dict[str, Any] | None:
+    """Deliveries not yet acknowledged: all of them for the event's owners (with the trace),
+    the user's own organisations' otherwise."""
+    if may_view_trace(user, event):
+        deliveries = deliveries_of_event(event)
+        trace_url = reverse("dissemination:trace", args=[event.pk])
+    else:
+        deliveries = deliveries_visible_to(user).filter(event=event)
+        trace_url = ""
+    pending = deliveries.exclude(state=DeliveryState.ACKNOWLEDGED).select_related("organisation")
     return {
         "title": _("Prises en compte en attente"),
-        "template": "dashboards/panels/placeholder.html",
-        "data": {"message": _("Les diffusions en attente de prise en compte s'afficheront ici.")},
+        "template": "dashboards/panels/pending_acks.html",
+        "data": {
+            "count": pending.count(),
+            "deliveries": list(pending.order_by("sent_at")[:PENDING_SHOWN]),
+            "trace_url": trace_url,
+            "inbox_url": reverse("dissemination:inbox"),
+        },
     }
 
 

@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from orsec.accounts.access import NATIONAL_PATH, Scope, scope_of
+from orsec.accounts.models import QUALIFYING_ROLES as QUALIFYING_ROLES  # re-exported
 from orsec.accounts.models import Role
 from orsec.audit.actions import record_access_denied
 from orsec.events.models import Event, EventCommune, EventParticipant, Visibility
@@ -85,15 +86,58 @@ def events_visible_to(user: Any) -> QuerySet[Event]:
     )
 
 
+def _territory_allows(scope: Scope, event: Event) -> bool:
+    """The territorial lines of :func:`_visible_q`, evaluated on one event (no query)."""
+    path = event.territory_path
+    for own in scope.paths:
+        level = path_level(own)
+        below = path.startswith(own + "/")
+        if level == "national":
+            if path == own or event.visibility == Visibility.NATIONAL:
+                return True
+        elif level == "zone":
+            if path == own or (
+                below and event.visibility in (Visibility.ZONE, Visibility.NATIONAL)
+            ):
+                return True
+        elif level == "region":
+            if path == own:
+                return True
+        elif path == own or below:
+            return True
+    return False
+
+
+def event_visible(scope: Scope, event: Event) -> bool:
+    """The rule of :func:`_visible_q` for one event already loaded: the territorial lines in
+    Python, then the concerned-commune and participant lines with one indexed query each, only
+    when needed (a test checks both forms agree)."""
+    if scope.is_empty:
+        return False
+    if _territory_allows(scope, event):
+        return True
+    if EventCommune.objects.filter(event=event, commune_path__in=scope.paths).exists():
+        return True
+    return bool(scope.organisation_ids) and (
+        EventParticipant.objects.filter(
+            event=event, organisation_id__in=sorted(scope.organisation_ids)
+        ).exists()
+    )
+
+
 def access_event_by_id(user: Any, event_id: int, *, for_update: bool = False) -> Event:
     """The event if the user may see it; Http404 when absent *or* forbidden (audited)."""
-    queryset = events_visible_to(user).filter(pk=event_id)
+    scope = scope_of(user)
+    if scope.is_empty:
+        raise Http404
+    queryset = Event.objects.select_related("territory").defer("territory__boundary")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
-    event = queryset.first()
+    event = queryset.filter(pk=event_id).first()
     if event is None:
-        if Event.objects.filter(pk=event_id).exists():  # forbidden, not absent
-            record_access_denied(user, Event, event_id)
+        raise Http404
+    if not event_visible(scope, event):
+        record_access_denied(user, Event, event_id)  # forbidden, not absent
         raise Http404
     return event
 
@@ -106,16 +150,6 @@ _DIRECTING_ROLES = frozenset({Role.ROOM_LEAD, Role.DIRECTOR_STAFF})
 _OPENING_ROLES = _RUNNING_ROLES | {Role.MAYOR, Role.ZONE_OFFICER, Role.NATIONAL_OFFICER}
 #: Roles that read entries labelled "diffusion restreinte".
 RESTRICTED_ROLES = _DIRECTING_ROLES | {Role.ZONE_OFFICER, Role.NATIONAL_OFFICER}
-#: Roles that qualify information (at the event's level or above, when it reaches them).
-QUALIFYING_ROLES = frozenset(
-    {
-        Role.COD_OPERATOR,
-        Role.ROOM_LEAD,
-        Role.DIRECTOR_STAFF,
-        Role.ZONE_OFFICER,
-        Role.NATIONAL_OFFICER,
-    }
-)
 #: Roles that may write a field report or a journal entry on a visible event.
 REPORTING_ROLES = frozenset(
     {

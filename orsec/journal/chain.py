@@ -39,7 +39,7 @@ def chain_topic(chain: JournalChain) -> str:
     return event_topic(chain.event_id) if chain.event_id else watch_topic(chain.territory_path)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
 def append_entry(
     chain: JournalChain,
     *,

@@ -159,9 +159,10 @@ def run_idempotent(
                 "idempotency_in_progress",
                 _("Une requête avec la même clé d'idempotence est en cours : réessayez."),
             )
-        records = IdempotencyRecord.objects.filter(principal=principal, key=key)
-        records.filter(created_at__lte=now - RETENTION).delete()  # expired: the key is free
-        record = records.first()
+        record = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+        if record is not None and record.created_at <= now - RETENTION:
+            record.delete()  # expired: the key is free again
+            record = None
         if record is not None:
             if record.request_hash != request_hash:
                 return error_response(

@@ -28,6 +28,7 @@ def test_operator_home_lists_memberships_with_territory_and_directory_link(
         "write": True,
         "administer": False,
         "see_directory": True,
+        "qualify": True,
     }
     assert "Bonjour Claire Martin" in body
     assert "Centre opérationnel départemental d&#x27;Indre-et-Loire" in body

@@ -56,9 +56,9 @@ def test_a_registered_panel_is_rendered_and_a_provider_returning_none_is_skipped
         @panels.register_panel(key="key_figures", replace="key_figures")
         def figures(user, event, abilities):
             return {
-                "title": "Chiffres clés",
-                "template": "dashboards/panels/placeholder.html",
-                "data": {"message": "DCD 0, UA 2"},
+                "title": "Chiffres DCD 0, UA 2",
+                "template": "dashboards/panels/highlights.html",
+                "data": {"entries": []},
             }
 
         panels.register_panel(lambda user, event, abilities: None, key="nothing")
@@ -77,8 +77,10 @@ def test_event_page_query_count_is_pinned(personas, flood_event, django_assert_m
     client = personas.client_for("room_lead37")
     client.get(f"/evenements/{flood_event.pk}/")  # warm caches (content types, …)
     # session + user + OTP device + scope = 4; event 1; communes 1; escalations 1;
-    # highlights 3 and journal tail 3 (entries, attachments, corrections) — independent of size
-    with django_assert_max_num_queries(4 + 9):
+    # highlights 3 and journal tail 3 (entries, attachments, corrections); key figures 1;
+    # to qualify 2 (count, first items); pending acknowledgements 2 (count, first items)
+    # — independent of the journal's size
+    with django_assert_max_num_queries(4 + 9 + 5):
         assert client.get(f"/evenements/{flood_event.pk}/").status_code == 200
 
 

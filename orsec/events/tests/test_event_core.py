@@ -8,7 +8,13 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from orsec.events.access import access_event_by_id, events_visible_to, get_event_abilities
+from orsec.accounts.access import scope_of
+from orsec.events.access import (
+    access_event_by_id,
+    event_visible,
+    events_visible_to,
+    get_event_abilities,
+)
 from orsec.events.actions import (
     EventRuleError,
     add_participant,
@@ -191,3 +197,22 @@ def test_bad_geometries_are_refused_with_a_reason(geometry, message):
     with pytest.raises(LocationError) as error:
         validate_geometry(geometry)
     assert message in str(error.value)
+
+
+def test_one_event_check_agrees_with_the_list_query(personas, flood_event, exercise_event, event45):
+    """access_event_by_id (Python rule) and events_visible_to (SQL rule) never disagree."""
+    lead = personas.room_lead37.user
+    add_participant(exercise_event, personas.organisations["ars_cvl"])
+    states = []
+    for step in (None, Visibility.ZONE, Visibility.NATIONAL):
+        if step is not None:
+            do_share_event(lead, flood_event, step)
+        for persona in personas.all():
+            user = persona.user
+            for event in (flood_event, exercise_event, event45):
+                event.refresh_from_db()
+                in_list = events_visible_to(user).filter(pk=event.pk).exists()
+                assert event_visible(scope_of(user), event) is in_list, (persona.key, event, step)
+                states.append(in_list)
+    assert True in states
+    assert False in states
