@@ -55,14 +55,16 @@ def _digest(payload: dict[str, Any]) -> str:
 def baseline_transaction(
     connection: Any, event_id: int, chain_id: int, client: int, n: int
 ) -> None:
-    """One report: idempotency record, report, journal entry on the locked chain, transition,
-    audit record on the locked audit head, two outbox rows. Runs inside the caller's
-    transaction."""
+    """One report, in the application's order: idempotency look-up, report, transition, watch
+    outbox row, journal entry on the locked chain (+ head update, event outbox row), the
+    report's entry link, audit record on the locked audit head, stored idempotent response.
+    Runs inside the caller's transaction."""
     now = datetime.now(UTC)
     figures = {"dead": 0, "absolute": n % 4, "relative": n % 9, "evacuated": n % 50}
     text = f"Remontée ligne de base {client}-{n} : hauteur d'eau relevée, secteur {n % 40}."
-    idem_table, idem_columns = _table("partners.IdempotencyRecord")
-    _insert_idempotency(connection, idem_table, idem_columns, client, n, now)
+    idem_table, _ = _table("partners.IdempotencyRecord")
+    principal, key = f"token:{client}", f"ligne-de-base-{client}-{n}"
+    _claim_idempotency_key(connection, idem_table, principal, key)
     report_id = _insert(
         connection,
         "reports.FieldReport",
@@ -85,6 +87,32 @@ def baseline_transaction(
             "created_at": now,
             "updated_at": now,
             "reliability": "",
+        },
+    )
+    _insert(
+        connection,
+        "reports.ReportTransition",
+        {
+            "report_id": report_id,
+            "action": "submit",
+            "old": "",
+            "new": "raw",
+            "reason": "",
+            "reliability": "",
+            "priority": "",
+            "actor_label": "banc",
+            "at": now,
+        },
+    )
+    _insert(
+        connection,
+        "live.OutboxMessage",
+        {
+            "created_at": now,
+            "topic": "watch:FR/OUEST/R24/D37",
+            "kind": "report.submitted",
+            "mode": "real",
+            "payload": {"report": report_id, "event": event_id},
         },
     )
     chain_table, _ = _table("journal.JournalChain")
@@ -147,21 +175,6 @@ def baseline_transaction(
         sql.SQL("UPDATE {} SET entry_id = %s WHERE id = %s").format(sql.Identifier(report_table)),
         [entry_id, report_id],
     )
-    _insert(
-        connection,
-        "reports.ReportTransition",
-        {
-            "report_id": report_id,
-            "action": "submit",
-            "old": "",
-            "new": "raw",
-            "reason": "",
-            "reliability": "",
-            "priority": "",
-            "actor_label": "banc",
-            "at": now,
-        },
-    )
     head_table, _ = _table("audit.AuditHead")
     head = connection.execute(
         sql.SQL("SELECT last_hash, count FROM {} WHERE id = 1 FOR UPDATE").format(
@@ -192,17 +205,7 @@ def baseline_transaction(
         ),
         [audit_hash],
     )
-    _insert(
-        connection,
-        "live.OutboxMessage",
-        {
-            "created_at": now,
-            "topic": "watch:FR/OUEST/R24/D37",
-            "kind": "report.submitted",
-            "mode": "real",
-            "payload": {"report": report_id, "event": event_id},
-        },
-    )
+    _store_idempotency(connection, principal, key, now)
 
 
 _TERRITORY: dict[int, int] = {}
@@ -219,26 +222,23 @@ def _event_territory(connection: Any, event_id: int) -> int:
     return _TERRITORY[event_id]
 
 
-def _insert_idempotency(
-    connection: Any, table: str, columns: set[str], client: int, n: int, now: datetime
-) -> None:
-    """What the Idempotency-Key middleware does: the key's advisory lock, the expired record's
-    deletion, the look-up, then the stored response (a body of the API's size)."""
-    principal, key = f"token:{client}", f"ligne-de-base-{client}-{n}"
-    lock = int.from_bytes(
-        hashlib.sha256(f"{principal}:{key}".encode()).digest()[:8], "big", signed=True
-    )
-    connection.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock])
-    where = sql.SQL("WHERE principal = %s AND key = %s")
+def _claim_idempotency_key(connection: Any, table: str, principal: str, key: str) -> None:
+    """What the Idempotency-Key middleware does before the view: the key's advisory lock and
+    the look-up of a stored response."""
+    digest = hashlib.sha256(f"{principal}:{key}".encode()).digest()[:8]
     connection.execute(
-        sql.SQL("DELETE FROM {} ").format(sql.Identifier(table))
-        + where
-        + sql.SQL(" AND created_at <= %s"),
-        [principal, key, now],
+        "SELECT pg_try_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
     )
     connection.execute(
-        sql.SQL("SELECT id FROM {} ").format(sql.Identifier(table)) + where, [principal, key]
+        sql.SQL("SELECT id, created_at FROM {} WHERE principal = %s AND key = %s").format(
+            sql.Identifier(table)
+        ),
+        [principal, key],
     ).fetchone()
+
+
+def _store_idempotency(connection: Any, principal: str, key: str, now: datetime) -> None:
+    """... and after it: the stored response (a body of the API's size), before commit."""
     _insert(
         connection,
         "partners.IdempotencyRecord",

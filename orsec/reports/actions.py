@@ -362,6 +362,23 @@ def _write_report(
         body += f" : {summary}"
     if text:
         body += f"\n{text}"
+    # Rows that take no lock first; then the two chains (the event's main courante, then the
+    # global audit chain), whose head rows stay locked until commit: taking them last keeps
+    # concurrent reports of one event waiting as little as possible.
+    ReportTransition.objects.create(
+        report=report,
+        action=ReportTransition.Action.SUBMIT,
+        new=ReportState.RAW,
+        actor=author,
+        actor_label=report.author_label,
+        at=now,
+    )
+    queue_live_message(
+        [watch_topic(path)],
+        "report.submitted",
+        {"report": report.pk, "event": event.pk if event else None},
+        mode=mode,
+    )
     entry = append_entry(
         _chain(report),
         kind=EntryKind.BILAN if template == Template.CASUALTIES else EntryKind.INFORMATION,
@@ -377,27 +394,13 @@ def _write_report(
         now=now,
     )
     report.entry = entry
-    report.save(update_fields=["entry"])
-    ReportTransition.objects.create(
-        report=report,
-        action=ReportTransition.Action.SUBMIT,
-        new=ReportState.RAW,
-        actor=author,
-        actor_label=report.author_label,
-        at=now,
-    )
+    FieldReport.objects.filter(pk=report.pk).update(entry=entry)
     record_audit(
         "reports.report.submitted",
         actor=actor,
         request=request,
         target=report,
         data={"template": template, "event": event.pk if event else None, "photos": len(files)},
-    )
-    queue_live_message(
-        [watch_topic(path)],
-        "report.submitted",
-        {"report": report.pk, "event": event.pk if event else None},
-        mode=mode,
     )
     return report
 
