@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -256,6 +256,10 @@ def _on_permission_denied(request: HttpRequest, exc: Any) -> HttpResponse:
     return _error(request, 403)
 
 
+def _on_too_big(request: HttpRequest, exc: Any) -> HttpResponse:
+    return _error(request, 413)  # body above DATA_UPLOAD_MAX_MEMORY_SIZE: nothing was read
+
+
 def _on_unexpected(request: HttpRequest, exc: Any) -> HttpResponse:
     logger.exception("api_unexpected_error", extra={"path": request.path[:200]})
     return _error(request, 500)
@@ -267,6 +271,7 @@ api.add_exception_handler(AuthenticationError, _on_authentication_error)
 api.add_exception_handler(ValidationError, _on_validation_error)
 api.add_exception_handler(Http404, _on_not_found)
 api.add_exception_handler(PermissionDenied, _on_permission_denied)
+api.add_exception_handler(RequestDataTooBig, _on_too_big)
 
 api.add_router("/", directory_router)
 api.add_router("/", events_router)

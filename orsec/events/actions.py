@@ -45,6 +45,14 @@ class EventRuleError(ValueError):
         self.code = code
 
 
+def _lock_open(event: Event) -> Event:
+    """The event's row, locked for this transaction; refused when the event is closed."""
+    locked = Event.objects.select_for_update().get(pk=event.pk)
+    if not locked.is_open:
+        raise EventRuleError(_("L'événement est clos."), "event_closed")
+    return locked
+
+
 def _topics(event: Event) -> list[str]:
     return [event_topic(event.pk), watch_topic(event.territory_path)]
 
@@ -201,9 +209,7 @@ def do_change_phase(
     now: datetime | None = None,
 ) -> Event:
     now = now or timezone.now()
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    if not event.is_open:
-        raise EventRuleError(_("L'événement est clos."), "event_closed")
+    event = _lock_open(event)
     if new_phase not in Phase.values:
         raise EventRuleError(_("Phase inconnue."), "invalid_phase")
     if not phase_change_allowed(event.phase, new_phase):
@@ -254,9 +260,7 @@ def do_change_gravity(
     now: datetime | None = None,
 ) -> Event:
     now = now or timezone.now()
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    if not event.is_open:
-        raise EventRuleError(_("L'événement est clos."), "event_closed")
+    event = _lock_open(event)
     if not 1 <= gravity <= 5:
         raise EventRuleError(_("La gravité va de 1 à 5."), "invalid_gravity")
     if gravity == event.gravity:
@@ -297,7 +301,7 @@ def do_set_location(
     now: datetime | None = None,
 ) -> Event:
     now = now or timezone.now()
-    event = Event.objects.select_for_update().get(pk=event.pk)
+    event = _lock_open(event)
     _apply_location(event, geometry)
     event.save(
         update_fields=[
@@ -341,7 +345,7 @@ def do_share_event(
 ) -> Event:
     """Share the event up to the zone or national level (never narrows an existing share)."""
     now = now or timezone.now()
-    event = Event.objects.select_for_update().get(pk=event.pk)
+    event = _lock_open(event)
     order = [v.value for v in Visibility]
     if visibility not in order:
         raise EventRuleError(_("Niveau de partage inconnu."), "invalid_visibility")
@@ -592,3 +596,33 @@ def do_decide_escalation(
         data={"accept": accept},
     )
     return proposal
+
+
+# --- Escalation rules (configuration, managed in the admin) ---------------------------------
+
+
+@transaction.atomic
+def do_save_escalation_rule(
+    actor: Any, rule: EscalationRule, *, changed: list[str], request: HttpRequest | None = None
+) -> EscalationRule:
+    created = rule.pk is None
+    rule.save()
+    record_audit(
+        "events.escalation_rule.created" if created else "events.escalation_rule.changed",
+        actor=actor,
+        request=request,
+        target=rule,
+        data={"changed": sorted(changed)[:20]},
+    )
+    return rule
+
+
+@transaction.atomic
+def do_deactivate_escalation_rule(
+    actor: Any, rule: EscalationRule, *, request: HttpRequest | None = None
+) -> EscalationRule:
+    """Rules are never deleted (past proposals point to them): they are deactivated."""
+    rule.is_active = False
+    rule.save(update_fields=["is_active"])
+    record_audit("events.escalation_rule.deactivated", actor=actor, request=request, target=rule)
+    return rule
