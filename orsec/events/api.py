@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
@@ -147,6 +147,7 @@ class EventOut(EventSummaryOut):
     communes: list[CommuneOut]
     final_summary: str
     revision: int
+    parent_id: int | None
     abilities: dict[str, bool]
 
     @staticmethod
@@ -190,6 +191,9 @@ class EventIn(InSchema):
     description: str = Field("", max_length=MAX_TEXT_LENGTH)
     director: str = Field("", max_length=200)
     location: GeometryIn | None = None
+    parent_id: int | None = Field(
+        None, ge=1, le=2**53, description="Événement parent (visible par vous, ouvert, même mode)"
+    )
 
 
 class PhaseIn(InSchema):
@@ -439,6 +443,14 @@ def open_event(request: HttpRequest, payload: EventIn) -> Status[Event]:
         territory = territories.first()
     if territory is None:
         raise ApiError(403, "permission_denied", _("Aucun territoire à votre main."))
+    parent = None
+    if payload.parent_id is not None:
+        try:
+            parent = access_event_by_id(user, payload.parent_id)
+        except Http404:
+            raise ApiError(
+                422, "invalid_parent", _("Cet événement parent n'est pas accessible.")
+            ) from None
     try:
         event = do_open_event(
             user,
@@ -451,6 +463,7 @@ def open_event(request: HttpRequest, payload: EventIn) -> Status[Event]:
             description=payload.description,
             director=payload.director,
             location=payload.location.model_dump() if payload.location else None,
+            parent=parent,
             organisation=acting_organisation(user),
             request=request,
         )

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orsec.events.geo import LocationError, validate_geometry
-from orsec.events.models import EventType, Mode, Phase, Visibility
+from orsec.events.models import Event, EventType, Mode, Phase, Visibility
 from orsec.journal.actions import MAX_REASON_LENGTH, MAX_TEXT_LENGTH, USER_CHANNELS, USER_KINDS
 from orsec.journal.files import MAX_ATTACHMENTS_PER_ENTRY
 from orsec.journal.models import Channel, Confidentiality, EntryKind, QualificationState
@@ -163,6 +163,13 @@ class EventOpenForm(LocationFields):
     director = forms.CharField(
         label=_("Directeur des opérations (DOS)"), max_length=200, required=False
     )
+    parent = forms.ModelChoiceField(
+        label=_("Événement parent (facultatif)"),
+        help_text=_("Pour un événement rattaché à un autre (une commune sinistrée d'une crue)."),
+        queryset=Event.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("Cet événement parent n'est pas accessible.")},
+    )
     description = forms.CharField(
         label=_("Description"),
         max_length=MAX_TEXT_LENGTH,
@@ -178,14 +185,18 @@ class EventOpenForm(LocationFields):
         "phase",
         "territory",
         "director",
+        "parent",
         "description",
         "latitude",
         "longitude",
         "geojson",
     ]
 
-    def __init__(self, *args: Any, territories: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, territories: Any, parents: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        parent_field = self.fields["parent"]
+        if isinstance(parent_field, forms.ModelChoiceField) and parents is not None:
+            parent_field.queryset = parents  # open events the user may see
         territory_field = self.fields["territory"]
         if isinstance(territory_field, forms.ModelChoiceField):
             territory_field.queryset = territories

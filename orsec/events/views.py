@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from orsec.events import forms
 from orsec.events.access import (
     access_event_by_id,
+    events_visible_to,
     get_event_abilities,
     get_open_abilities,
 )
@@ -135,7 +136,8 @@ def event_open(request: HttpRequest) -> HttpResponse:
     if not get_open_abilities(request.user)["open_event"]:
         raise PermissionDenied
     territories = watch_territories_of(request.user)
-    form = forms.EventOpenForm(request.POST or None, territories=territories)
+    parents = events_visible_to(request.user).filter(closed_at__isnull=True).order_by("-opened_at")
+    form = forms.EventOpenForm(request.POST or None, territories=territories, parents=parents)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -152,6 +154,7 @@ def event_open(request: HttpRequest) -> HttpResponse:
                     description=data["description"],
                     location=data.get("geometry"),
                     director=data["director"],
+                    parent=data.get("parent"),
                     organisation=acting_organisation(request.user),
                     request=request,
                 )

@@ -413,3 +413,42 @@ def test_two_room_leads_changing_phase_at_once_leave_a_consistent_history(live_p
     )
     assert phases == [("alert", "crisis")]
     assert JournalEntry.objects.filter(event=event, kind="state_change").count() == 2
+
+
+def test_room_lead_opens_a_child_event_under_a_visible_parent_and_not_a_foreign_one(
+    personas, flood_event, event45
+):
+    client = personas.client_for("room_lead37")
+    d37 = flood_event.territory
+    base = {
+        "title": "Glissement de terrain — Rochecorbon",
+        "event_type": "other",
+        "mode": "real",
+        "gravity": "2",
+        "phase": "alert",
+        "territory": str(d37.pk),
+        "director": "",
+        "description": "",
+        "latitude": "",
+        "longitude": "",
+        "geojson": "",
+    }
+    refused = client.post("/evenements/nouveau/", {**base, "parent": str(event45.pk)})
+    assert refused.status_code == 400
+    assert "Cet événement parent n&#x27;est pas accessible." in refused.content.decode()
+    response = client.post("/evenements/nouveau/", {**base, "parent": str(flood_event.pk)})
+    assert response.status_code == 302
+    child = flood_event.children.get()
+    assert child.title == "Glissement de terrain — Rochecorbon"
+
+
+def test_event_page_links_parent_and_children_the_user_may_see(personas, flood_event):
+    child = open_test_event(
+        personas.room_lead37.user, title="Crue — quartier des Fontaines", gravity=2
+    )
+    child.parent = flood_event
+    child.save(update_fields=["parent"])
+    page = personas.client_for("operator37").get(f"/evenements/{flood_event.pk}/")
+    assert "Crue — quartier des Fontaines" in page.content.decode()
+    child_page = personas.client_for("operator37").get(f"/evenements/{child.pk}/")
+    assert "Événement parent" in child_page.content.decode()

@@ -369,3 +369,18 @@ def test_nul_characters_are_422_not_500(personas, flood_event, url, payload):
         .status_code
         == 422
     )
+
+
+def test_api_opens_a_child_event_only_under_a_visible_parent(personas, flood_event, event45):
+    client = personas.client_for("room_lead37")
+    body = {"title": "Glissement — Rochecorbon", "event_type": "other", "territory_code": "37"}
+    foreign = client.post(
+        "/api/v1/events", {**body, "parent_id": event45.pk}, content_type="application/json"
+    )
+    assert foreign.status_code == 422
+    assert foreign.json()["code"] == "invalid_parent"
+    created = client.post(
+        "/api/v1/events", {**body, "parent_id": flood_event.pk}, content_type="application/json"
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["parent_id"] == flood_event.pk
