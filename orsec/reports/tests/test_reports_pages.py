@@ -82,6 +82,13 @@ def test_mayor_tours_files_a_casualties_report_from_the_phone_form(
     detail = client.get(response["Location"])
     assert detail.status_code == 200
     assert "Brute" in detail.content.decode()
+    # the photo is downloadable from the report's page, through the access-checked view
+    photo_url = reverse("events:attachment", args=[flood_event.pk, attachment.pk])
+    assert photo_url in detail.content.decode()
+    download = personas.client_for("operator37").get(photo_url)
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    assert personas.client_for("operator45").get(photo_url).status_code == 404
     assert "quai.png" in detail.content.decode()
     assert "Passer en vérification" not in detail.content.decode()  # a mayor does not qualify
 
