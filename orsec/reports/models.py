@@ -22,6 +22,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orsec.journal.models import Channel
+
 #: Upper bound of any count (a sane bound: no French event has a million victims).
 MAX_COUNT = 1_000_000
 #: Free text of a report.
@@ -360,7 +362,7 @@ class FieldReport(models.Model):
         related_name="+",
         verbose_name=gettext_lazy("organisation"),
     )
-    channel = models.CharField(gettext_lazy("canal"), max_length=10)
+    channel = models.CharField(gettext_lazy("canal"), max_length=10, choices=Channel.choices)
     state = models.CharField(
         gettext_lazy("état"), max_length=10, choices=ReportState.choices, default=ReportState.RAW
     )
