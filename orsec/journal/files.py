@@ -12,12 +12,15 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from orsec.journal.models import Attachment
 
 #: Accepted types: (content type, extension, magic test on the first bytes)
 _IMAGE_TYPES: tuple[tuple[str, str], ...] = (
@@ -162,3 +165,25 @@ def store_upload(upload: Any, *, max_bytes: int | None = None) -> StoredFile:
         sha256=sha,
         storage_name=storage_name,
     )
+
+
+def purge_orphan_files(*, older_than_seconds: int = 3600, now: float | None = None) -> list[str]:
+    """Delete stored files that no attachment row references (an upload whose transaction rolled
+    back), and temporary upload files left by a crash; only those older than
+    ``older_than_seconds``, so that an upload in progress is never touched. Returns the storage
+    names deleted."""
+    root = attachments_root()
+    if not root.exists():
+        return []
+    limit = (now if now is not None else time.time()) - older_than_seconds
+    referenced = set(Attachment.objects.values_list("storage_name", flat=True))
+    deleted = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.stat().st_mtime > limit:
+            continue
+        name = path.relative_to(root).as_posix()
+        if name in referenced:
+            continue
+        path.unlink()
+        deleted.append(name)
+    return deleted

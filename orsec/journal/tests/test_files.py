@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
+from orsec.journal.chain import append_entry, chain_for_event
 from orsec.journal.files import AttachmentError, storage_path, store_upload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -46,3 +51,27 @@ def test_a_storage_name_cannot_escape_the_root(settings, tmp_path):
     settings.ORSEC_ATTACHMENTS_ROOT = tmp_path
     with pytest.raises(AttachmentError):
         storage_path("../../etc/passwd")
+
+
+@pytest.mark.django_db
+def test_orphan_files_are_purged_and_referenced_ones_kept(
+    settings, tmp_path, personas, flood_event
+):
+    settings.ORSEC_ATTACHMENTS_ROOT = tmp_path
+    kept = store_upload(SimpleUploadedFile("garde.png", PNG))
+    append_entry(
+        chain_for_event(flood_event),
+        kind="information",
+        channel="field",
+        text="photo",
+        files=[kept],
+    )
+    orphan = store_upload(SimpleUploadedFile("orphelin.png", PNG + b"\x01"))  # never attached
+    recent = store_upload(SimpleUploadedFile("en-cours.png", PNG + b"\x02"))  # an upload in flight
+    old = time.time() - 7200
+    for stored in (kept, orphan):
+        os.utime(storage_path(stored.storage_name), (old, old))
+    call_command("purge_orphan_attachments")
+    assert storage_path(kept.storage_name).exists()
+    assert not storage_path(orphan.storage_name).exists()
+    assert storage_path(recent.storage_name).exists()
