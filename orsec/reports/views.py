@@ -22,11 +22,13 @@ from orsec.accounts.access import scope_of
 from orsec.accounts.models import Membership, User
 from orsec.events.access import REPORTING_ROLES, access_event_by_id, get_event_abilities
 from orsec.events.models import Event
+from orsec.journal.access import access_watch_territory
 from orsec.journal.models import Attachment
 from orsec.reports.access import (
     access_report_by_id,
     assignable_users,
     get_report_abilities,
+    get_watch_abilities,
     may_qualify,
     reports_qualifiable_by,
     reports_visible_to,
@@ -80,8 +82,37 @@ def report_new(request: HttpRequest, event_id: int) -> HttpResponse:
     event = access_event_by_id(request.user, event_id)
     if not get_event_abilities(request.user, event)["submit_report"]:
         raise PermissionDenied
+    return _report_form(
+        request, event=event, territory=None, form_url=reverse("reports:new", args=[event.pk])
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def watch_report_new(request: HttpRequest, territory_id: int) -> HttpResponse:
+    """A report in a territory's watch log, before any event is opened."""
+    territory = access_watch_territory(request.user, territory_id)
+    if not get_watch_abilities(request.user, territory)["submit_report"]:
+        raise PermissionDenied
+    return _report_form(
+        request,
+        event=None,
+        territory=territory,
+        form_url=reverse("reports:watch_new", args=[territory.pk]),
+    )
+
+
+def _report_form(
+    request: HttpRequest, *, event: Any, territory: Any, form_url: str
+) -> HttpResponse:
     template = request.POST.get("template") or request.GET.get("modele") or ""
-    context: dict[str, Any] = {"title": _("Nouvelle remontée"), "nav": "reports", "event": event}
+    context: dict[str, Any] = {
+        "title": _("Nouvelle remontée"),
+        "nav": "reports",
+        "event": event,
+        "watch_territory": territory,
+        "form_url": form_url,
+    }
     if template not in Template.values:
         choice = TemplateChoiceForm(request.GET if "modele" in request.GET else None)
         context["choice_form"] = choice
@@ -96,6 +127,7 @@ def report_new(request: HttpRequest, event_id: int) -> HttpResponse:
                 report = do_submit_report(
                     request.user,
                     event=event,
+                    territory=territory,
                     template=template,
                     figures=form.figures(),
                     text=form.cleaned_data["text"],

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from orsec.events.actions import do_close_event
 from orsec.events.testing import departement
 from orsec.journal.chain import verify_chain, watch_chain_for
 from orsec.reports.access import get_report_abilities, reports_visible_to
 from orsec.reports.actions import ReportError, do_confirm_report, do_submit_report
+from orsec.reports.models import FieldReport
 from orsec.reports.queries import qualification_queue
+from orsec.territories.models import Territory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +65,32 @@ def test_a_closed_event_takes_no_more_reports(personas: Any, flood_event: Any) -
             channel="phone",
         )
     assert raised.value.code == "event_closed"
+
+
+def test_mayor_files_a_watch_log_report_from_the_form_before_any_event(personas):
+    tours = Territory.objects.get(kind="commune", code="37261")
+    url = reverse("reports:watch_new", args=[tours.pk])
+    client = personas.client_for("mayor_tours")
+    assert "Main courante de veille" in client.get(url).content.decode()
+    response = client.post(
+        url,
+        {
+            "template": "networks",
+            "fig_homes_without_power": "120",
+            "fig_roads_closed": "1",
+            "text": "Rue du Pont-Neuf inondée, coupure électrique.",
+            "channel": "field",
+            "latitude": "",
+            "longitude": "",
+            "occurred_at": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    report = FieldReport.objects.get(event=None)
+    assert report.territory == tours
+    assert report.state == "raw"
+    # another département's operator and a read-only observer cannot use it
+    assert personas.client_for("operator45").get(url).status_code == 404
+    d37 = Territory.objects.get(kind="departement", code="37")
+    observer_url = reverse("reports:watch_new", args=[d37.pk])
+    assert personas.client_for("observer37").get(observer_url).status_code == 403
