@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -42,6 +43,8 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SHA1_HEX = re.compile(r"^[0-9A-Fa-f]{40}$")
 _NEEDS_REFERENCES = frozenset({"Update", "Cancel", "Ack", "Error"})
 _MAX_SCHEMA_ERRORS = 50
+# A schema's error_log belongs to the validator object, shared through load_schema's cache.
+_SCHEMA_LOCK = threading.Lock()
 
 
 def validate_cap(data: bytes) -> Verdict:
@@ -66,10 +69,12 @@ def schema_errors(document: CapDocument) -> list[ValidationError]:
     schema = load_schema(_SCHEMAS[document.version])
     root = document.root
     candidate = without_signature(root) if document.version == "1.1" else root
-    if schema.validate(candidate):
-        return []
+    with _SCHEMA_LOCK:
+        if schema.validate(candidate):
+            return []
+        entries = list(schema.error_log)[:_MAX_SCHEMA_ERRORS]
     errors = []
-    for entry in list(schema.error_log)[:_MAX_SCHEMA_ERRORS]:
+    for entry in entries:
         errors.append(
             ValidationError(
                 path=path_from_schema_error(candidate, entry),
