@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from ..errors import InteropError, ValidationError, Verdict
 from ..xmlpaths import element_path, load_schema, local_name, path_from_schema_error
-from .parse import CapDocument, parse_cap, without_signature
+from .parse import CapAlert, CapDocument, parse_cap, read_alert, without_signature
 
 _SCHEMAS = {"1.2": "cap/cap12.xsd", "1.1": "cap/cap11.xsd"}
 _FORBIDDEN_ID_CHARS = re.compile(r"[\s,<&]")
@@ -54,6 +54,18 @@ def validate_cap(data: bytes) -> Verdict:
     except InteropError as exc:
         return Verdict(standard="CAP", verdict=exc.verdict, errors=[exc.as_error()])
     return validate_cap_document(document)
+
+
+def read_valid_cap(data: bytes) -> tuple[Verdict, CapAlert | None]:
+    """The verdict, and the typed alert when (and only when) the verdict is valid."""
+    try:
+        document = parse_cap(data)
+    except InteropError as exc:
+        return Verdict(standard="CAP", verdict=exc.verdict, errors=[exc.as_error()]), None
+    verdict = validate_cap_document(document)
+    if not verdict.is_valid:
+        return verdict, None
+    return verdict, read_alert(document)
 
 
 def validate_cap_document(document: CapDocument) -> Verdict:

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orsec.interop.cap.validate import validate_cap
+from orsec.interop.cap.validate import read_valid_cap, validate_cap
 from orsec.interop.errors import InteropError
 from orsec.interop.secure import parse_json, parse_xml
 
@@ -109,3 +109,10 @@ def test_cap_validation_of_random_bytes_never_raises(data):
 @given(json_values)
 def test_parse_json_round_trips_any_json_value(value):
     assert parse_json(json.dumps(value).encode()) == value
+
+
+@FUZZ
+@given(mutated_sample())
+def test_reading_mutated_samples_gives_an_alert_only_when_valid(data):
+    verdict, alert = read_valid_cap(data)
+    assert (alert is not None) == verdict.is_valid
