@@ -257,6 +257,12 @@ def parse_xml(
                 _("Message refusé : les entités XML sont interdites."),
                 "/",
             ) from None
+        if "network entity" in text or "failed to load" in text:
+            raise RefusedInput(
+                "xml_external_resource_forbidden",
+                _("Message refusé : les ressources externes (DTD, entités) sont interdites."),
+                "/",
+            ) from None
         raise _malformed(exc) from None
     except (etree.LxmlError, ValueError, LookupError) as exc:
         raise _malformed(exc) from None

@@ -187,3 +187,29 @@ def test_bad_json_is_invalid_with_a_stable_code(data, code):
     with pytest.raises(InvalidMessage) as invalid:
         secure.parse_json(data)
     assert invalid.value.code == code
+
+
+def test_parser_configuration_alone_resolves_nothing_if_the_prolog_scan_were_bypassed(
+    monkeypatch, loopback, tmp_path
+):
+    """Defence in depth: without the prolog scan, lxml's options still fetch and read nothing."""
+    monkeypatch.setattr(secure, "_check_prolog", lambda text: None)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-PREFECTURE")
+    attacks = [
+        f'<!DOCTYPE a [<!ENTITY x SYSTEM "{loopback.url}/entity">]><a>&x;</a>',
+        f'<!DOCTYPE a SYSTEM "{loopback.url}/external.dtd"><a/>',
+        f'<!DOCTYPE a [<!ENTITY % p SYSTEM "{loopback.url}/param.dtd"> %p;]><a/>',
+        f'<!DOCTYPE a [<!ENTITY x SYSTEM "file://{secret}">]><a>&x;</a>',
+        (ATTACKS / "billion_laughs.xml").read_text(),
+    ]
+    for attack in attacks:
+        with pytest.raises(RefusedInput) as refused:
+            secure.parse_xml(attack.encode())
+        assert refused.value.code in (
+            "xml_doctype_forbidden",
+            "xml_entity_forbidden",
+            "xml_external_resource_forbidden",
+        )
+        assert "SECRET" not in refused.value.message
+    assert loopback.hits == []
