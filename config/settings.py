@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "orsec.events",
     "orsec.dissemination",
     "orsec.reports",
+    "orsec.interop",
     "orsec.partners",
     "orsec.dashboards",
     "orsec.demo",

@@ -1,0 +1,1 @@
+"""Interoperability with partner systems: secure parsing and standard messages (CAP…)."""
