@@ -7,14 +7,20 @@ with the demo's routing rules, and the personas of several territories and roles
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
+from orsec.accounts.testing import log_in_verified
 from orsec.demo.demo_dissemination import build_routing_rules
 from orsec.dissemination.models import Delivery
+from orsec.events.testing import open_test_event
 from orsec.journal.chain import verify_chain
+from orsec.reports.actions import do_submit_report
 from orsec.reports.models import FieldReport
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +207,68 @@ def test_exercise_figures_are_never_counted_as_real(
     # and its pages show EXERCICE
     page = client.get(f"/evenements/{exercise_event.pk}/").content.decode()
     assert "EXERCICE" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirmations_and_phase_changes_at_once_never_deadlock(live_personas: Any) -> None:
+    """Lock order: event row, then its chain, then the audit head — for every event-level write.
+    A confirmation routes (it locks the event) while room leads change the phase: all finish.
+    Real concurrency (threads): PostgreSQL only."""
+    if connection.vendor == "sqlite":
+        pytest.skip("concurrence réelle : PostgreSQL seulement")
+    build_routing_rules()
+    event = open_test_event(live_personas.room_lead37.user)
+    reports = [
+        do_submit_report(
+            live_personas.mayor_tours.user,
+            event=event,
+            template="casualties",
+            figures={"absolute": n + 1},
+            text=f"Remontée {n}",
+            channel="field",
+        )
+        for n in range(4)
+    ]
+    operator = log_in_verified(Client(), live_personas.operator37.user)
+    lead = log_in_verified(Client(), live_personas.room_lead37.user)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def confirm_all() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for report in reports:
+                response = operator.post(
+                    reverse("reports:qualify", args=[report.pk]),
+                    {
+                        "action": "confirm",
+                        "expected_revision": "0",
+                        "reliability": "B",
+                        "credibility": "2",
+                        "priority": "urgent",
+                        "reason": "",
+                    },
+                )
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    def change_phases() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for phase in ("crisis", "alert", "crisis", "exit"):
+                response = lead.post(
+                    f"/evenements/{event.pk}/phase/", {"phase": phase, "reason": "Évolution"}
+                )
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm_all), threading.Thread(target=change_phases)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses.count(302) == 8, statuses
+    assert Delivery.objects.filter(event=event).count() >= 4
+    assert verify_chain(event.chain)[1] is None

@@ -672,6 +672,11 @@ def do_confirm_report(
     by the routing rules (``disseminate=False`` leaves it to a manual dissemination).
     Returns the confirmed report."""
     now = now or timezone.now()
+    if report.event_id is not None and disseminate:
+        # Lock order of every event-level write: the event row, then its main courante chain,
+        # then the audit head. The routing below locks the event: take it first, or a phase
+        # change running at the same time could deadlock with this confirmation.
+        Event.objects.select_for_update().filter(pk=report.event_id).values_list("pk").first()
     report = _lock(report, expected_revision)
     _require_pending(report)
     _apply_grading(report, reliability, credibility, priority)
