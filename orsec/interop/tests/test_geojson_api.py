@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from orsec.interop.geojson.validate import validate_geojson
-from orsec.partners.testing import issue_test_token
 from orsec.reports.tests.helpers import submit
 
 pytestmark = pytest.mark.django_db
@@ -111,26 +110,24 @@ def test_exercise_reports_carry_the_exercise_marker(personas, exercise_event):
     assert validate_geojson(response.content).is_valid
 
 
-def test_partner_token_without_events_read_gets_403_scope_denied(personas, flood_event):
-    partner = issue_test_token(
-        personas.admin.user, personas.organisations["sdis37"], verbs=["directory:read"]
-    )
-    response = partner.client.get(EVENTS)
+def test_partner_token_without_the_read_verbs_gets_403_scope_denied(partner_sdis37, flood_event):
+    # the SDIS token narrowed to "reports:write" (the partners layer sits above interop)
+    partner_sdis37.partner_token.verbs = ["reports:write"]
+    partner_sdis37.partner_token.save(update_fields=["verbs"])
+    response = partner_sdis37.client.get(EVENTS)
     assert response.status_code == 403
     assert response.json()["code"] == "scope_denied"
-    assert partner.client.get(reports_url(flood_event.pk)).json()["code"] == "scope_denied"
+    assert partner_sdis37.client.get(reports_url(flood_event.pk)).json()["code"] == "scope_denied"
 
 
-def test_partner_token_with_read_verbs_gets_the_collections(personas, flood_event):
-    partner = issue_test_token(
-        personas.admin.user,
-        personas.organisations["cod37"],
-        verbs=["events:read", "reports:read"],
-    )
-    events = partner.client.get(EVENTS)
+def test_sdis37_dispatch_token_gets_the_collections_of_its_territory(
+    partner_sdis37, flood_event, event45
+):
+    events = partner_sdis37.client.get(EVENTS)
     assert events.status_code == 200
-    assert flood_event.pk in [feature["id"] for feature in events.json()["features"]]
-    assert partner.client.get(reports_url(flood_event.pk)).status_code == 200
+    assert [feature["id"] for feature in events.json()["features"]] == [flood_event.pk]
+    assert partner_sdis37.client.get(reports_url(flood_event.pk)).status_code == 200
+    assert partner_sdis37.client.get(reports_url(event45.pk)).status_code == 404
 
 
 def test_openapi_declares_the_geojson_media_type(personas):

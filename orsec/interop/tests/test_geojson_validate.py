@@ -242,3 +242,16 @@ def test_validate_message_detects_geojson_and_names_unknown_json():
     assert codes(unknown) == [("/", "json_unknown_standard")]
     assert validate_message(b"[1, 2]").errors[0].code == "json_unknown_standard"
     assert validate_message(b'{"type": ').errors[0].code == "json_malformed"
+
+
+def test_the_schema_registry_never_retrieves_a_remote_reference():
+    from referencing.exceptions import NoSuchResource, Unresolvable
+
+    from orsec.interop.geojson.validate import _validator
+
+    resolver = _validator()._resolver
+    with pytest.raises((NoSuchResource, Unresolvable)):
+        resolver.lookup("http://127.0.0.1:9/evil.json")
+    assert resolver.lookup("https://geojson.org/schema/GeoJSON.json").contents["title"] == (
+        "GeoJSON"
+    )
