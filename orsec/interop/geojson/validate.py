@@ -75,7 +75,10 @@ def _validator() -> Draft7Validator:
 
 def looks_like_geojson(document: Any) -> bool:
     """A JSON object whose ``type`` is one of the nine GeoJSON types (auto-detection)."""
-    return isinstance(document, dict) and document.get("type") in GEOJSON_TYPES
+    if not isinstance(document, dict):
+        return False
+    kind = document.get("type")
+    return isinstance(kind, str) and kind in GEOJSON_TYPES
 
 
 def validate_geojson(data: bytes) -> Verdict:
@@ -196,6 +199,8 @@ class _Checker:
                 _("Le membre « crs » n'est pas admis (RFC 7946 : coordonnées WGS84 uniquement)."),
             )
         kind = obj.get("type")
+        if not isinstance(kind, str):
+            kind = ""
         positions: list[list[float]] = []
         if kind == "FeatureCollection":
             for index, feature in enumerate(obj.get("features") or []):

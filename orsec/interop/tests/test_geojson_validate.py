@@ -255,3 +255,12 @@ def test_the_schema_registry_never_retrieves_a_remote_reference():
     assert resolver.lookup("https://geojson.org/schema/GeoJSON.json").contents["title"] == (
         "GeoJSON"
     )
+
+
+def test_a_type_that_is_not_a_string_is_an_unknown_type_not_a_crash():
+    # found by the fuzzer: {"type": []} made the set membership test raise TypeError
+    for value in ([], {}, 1, None):
+        verdict = check({"type": value, "coordinates": [0, 0]})
+        assert verdict.verdict == "invalid"
+        assert verdict.errors[0].code == "geojson_type_unknown"
+        assert validate_message(json.dumps({"type": value}).encode()).verdict == "invalid"
