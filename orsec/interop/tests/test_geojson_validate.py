@@ -259,7 +259,8 @@ def test_the_schema_registry_never_retrieves_a_remote_reference():
 
 def test_a_type_that_is_not_a_string_is_an_unknown_type_not_a_crash():
     # found by the fuzzer: {"type": []} made the set membership test raise TypeError
-    for value in ([], {}, 1, None):
+    values: list[Any] = [[], {}, 1, None]
+    for value in values:
         verdict = check({"type": value, "coordinates": [0, 0]})
         assert verdict.verdict == "invalid"
         assert verdict.errors[0].code == "geojson_type_unknown"
