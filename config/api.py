@@ -33,6 +33,7 @@ from orsec.core.api import ApiError
 from orsec.directory.api import router as directory_router
 from orsec.dissemination.api import router as dissemination_router
 from orsec.events.api import router as events_router
+from orsec.interop.api import router as interop_router
 from orsec.partners.api import router as partners_router
 from orsec.partners.auth import PartnerTokenAuth
 from orsec.partners.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -278,3 +279,4 @@ api.add_router("/", events_router)
 api.add_router("/", reports_router)
 api.add_router("/", dissemination_router)
 api.add_router("/", partners_router)
+api.add_router("/", interop_router)

@@ -81,11 +81,11 @@ def _validate(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orsec", description="Portail ORSEC — outils.")
     commands = parser.add_subparsers(dest="command", required=True)
-    interop = commands.add_parser("interop", help="Interopérabilité (CAP…)")
+    interop = commands.add_parser("interop", help="Interopérabilité (CAP, GeoJSON…)")
     interop_commands = interop.add_subparsers(dest="interop_command", required=True)
     validate = interop_commands.add_parser(
         "validate",
-        help="Valider un message (CAP 1.2/1.1) : 0 valide, 1 invalide, 2 refusé.",
+        help="Valider un message (CAP 1.2/1.1, GeoJSON) : 0 valide, 1 invalide, 2 refusé.",
     )
     validate.add_argument("file", help="fichier à valider, ou « - » pour l'entrée standard")
     validate.add_argument("--json", action="store_true", help="verdict au format JSON")

@@ -1,0 +1,1 @@
+"""GeoJSON (RFC 7946): validation and export."""
