@@ -98,7 +98,10 @@ class _Importer:
         self.result.entries.append(entry.pk)
 
     def _describe(self, vigilance: Vigilance) -> str:
-        return _("Vigilance %(colour)s %(phenomenon)s pour %(departement)s du %(onset)s au %(expires)s — %(source)s") % {
+        return _(
+            "Vigilance %(colour)s %(phenomenon)s pour %(departement)s "
+            "du %(onset)s au %(expires)s — %(source)s"
+        ) % {
             "colour": COLOUR_LABELS[vigilance.colour],
             "phenomenon": PHENOMENON_LABELS[vigilance.phenomenon],
             "departement": vigilance.departement,
@@ -107,7 +110,9 @@ class _Importer:
             "source": self.label,
         }
 
-    def _transition(self, vigilance: Vigilance, action: str, old: str, new: str, reason: str) -> None:
+    def _transition(
+        self, vigilance: Vigilance, action: str, old: str, new: str, reason: str
+    ) -> None:
         VigilanceTransition.objects.create(
             vigilance=vigilance,
             action=action,
@@ -141,7 +146,9 @@ class _Importer:
             created_at=self.now,
             updated_at=self.now,
         )
-        self._transition(vigilance, VigilanceTransition.Action.CREATE, "", notice.colour, self.alert.msg_type)
+        self._transition(
+            vigilance, VigilanceTransition.Action.CREATE, "", notice.colour, self.alert.msg_type
+        )
         self.result.created.append(vigilance.pk)
         if vigilance.level >= JOURNAL_MIN_LEVEL:
             self._entry(vigilance, self._describe(vigilance))
@@ -179,12 +186,17 @@ class _Importer:
         vigilance.cap_identifiers = [*vigilance.cap_identifiers, self.alert.identifier]
         vigilance.updated_at = self.now
         vigilance.save()
-        self._transition(vigilance, VigilanceTransition.Action.END, old_state, vigilance.state, reason)
+        self._transition(
+            vigilance, VigilanceTransition.Action.END, old_state, vigilance.state, reason
+        )
         self.result.ended.append(vigilance.pk)
         if vigilance.level >= JOURNAL_MIN_LEVEL:
             self._entry(
                 vigilance,
-                _("Fin de vigilance %(colour)s %(phenomenon)s pour %(departement)s (%(reason)s) — %(source)s")
+                _(
+                    "Fin de vigilance %(colour)s %(phenomenon)s pour %(departement)s "
+                    "(%(reason)s) — %(source)s"
+                )
                 % {
                     "colour": COLOUR_LABELS[vigilance.colour],
                     "phenomenon": PHENOMENON_LABELS[vigilance.phenomenon],
@@ -277,9 +289,7 @@ def _apply(
             importer.create(notice, departement)
     # An Update replaces the alerts it references: what it no longer covers has ended.
     for vigilance in referenced.values():
-        vigilance.departement = departements.get(
-            vigilance.departement.code, vigilance.departement
-        )
+        vigilance.departement = departements.get(vigilance.departement.code, vigilance.departement)
         importer.end(
             vigilance,
             reason_end if alert.msg_type == "Cancel" else _("remplacée, zone plus concernée"),

@@ -159,7 +159,10 @@ def parse_awareness_type(value: str, path: str = "/alert/info/parameter") -> str
                 return slug
     raise _error(
         "meteoalarm_awareness_type",
-        _("Type de vigilance « %(value)s » inconnu du profil MeteoAlarm (« 1; Wind » à « 13; rain-flood »).")
+        _(
+            "Type de vigilance « %(value)s » inconnu du profil MeteoAlarm "
+            "(« 1; Wind » à « 13; rain-flood »)."
+        )
         % {"value": _shown(value)},
         path,
     )

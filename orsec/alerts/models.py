@@ -76,6 +76,9 @@ class VigilanceTransition(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.vigilance_id} {self.action} {self.old}→{self.new}"
+
 
 class ImportedCapAlert(models.Model):
     """Every MeteoAlarm CAP alert imported once: the idempotency key is (sender, identifier)."""

@@ -51,7 +51,8 @@ def _counts() -> tuple[int, int, int, int, int]:
 def test_orange_alert_creates_vigilances_and_writes_the_d37_watch_log():
     result = do_import_meteoalarm(_data(ORANGE), now=MORNING)
 
-    assert result.accepted and not result.duplicate
+    assert result.accepted
+    assert not result.duplicate
     vigilances = list(Vigilance.objects.order_by("departement__code"))
     assert [(v.departement.code, v.colour, v.phenomenon, v.state) for v in vigilances] == [
         ("37", "orange", "pluie_inondation", "active"),
@@ -85,7 +86,8 @@ def test_same_cap_identifier_imported_twice_changes_nothing_the_second_time():
 
     again = do_import_meteoalarm(_data(ORANGE), now=MORNING)
 
-    assert again.accepted and again.duplicate
+    assert again.accepted
+    assert again.duplicate
     assert again.created == again.updated == again.ended == again.entries == []
     assert _counts() == before
     assert len(_watch_entries("37")) == 1
@@ -135,7 +137,8 @@ def test_cancel_ends_the_referenced_vigilances():
 
     result = do_import_meteoalarm(_data("d37_d41_cancel.xml"), now=EVENING)
 
-    assert result.accepted and len(result.ended) == 2
+    assert result.accepted
+    assert len(result.ended) == 2
     assert set(Vigilance.objects.values_list("state", flat=True)) == {"ended"}
     assert _watch_entries("37")[-1].text.startswith(
         "Fin de vigilance orange pluie-inondation pour Indre-et-Loire (37) (annulation)"

@@ -31,7 +31,7 @@ TABLE = {
 }
 
 
-def _alert(name: str):  # type: ignore[no-untyped-def]
+def _alert(name: str):
     verdict, alert = read_valid_cap((FIXTURES / name).read_bytes())
     assert verdict.is_valid, verdict.as_dict()
     return alert
