@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "orsec.dissemination",
     "orsec.reports",
     "orsec.interop",
+    "orsec.alerts",
     "orsec.partners",
     "orsec.dashboards",
     "orsec.demo",

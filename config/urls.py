@@ -16,6 +16,7 @@ urlpatterns = [
     path("remontees/", include("orsec.reports.urls")),
     path("diffusion/", include("orsec.dissemination.urls")),
     path("partenaires/", include("orsec.partners.urls")),
+    path("alertes/", include("orsec.alerts.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
