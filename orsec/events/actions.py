@@ -12,14 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orsec.accounts.access import NATIONAL_PATH
 from orsec.audit.actions import record_audit
 from orsec.events.geo import analyse_location
 from orsec.events.models import (
+    VISIBILITY_ORDER,
     EscalationProposal,
     EscalationRule,
     Event,
@@ -30,11 +31,12 @@ from orsec.events.models import (
     Phase,
     Visibility,
     phase_change_allowed,
+    shares_further,
 )
 from orsec.journal.chain import append_entry, chain_for_event
 from orsec.journal.models import Channel, EntryKind, JournalEntry
 from orsec.live.outbox import event_topic, queue_live_message, watch_topic
-from orsec.territories.models import Territory
+from orsec.territories.models import Territory, path_zone
 
 
 class EventRuleError(ValueError):
@@ -57,9 +59,10 @@ def _topics(event: Event) -> list[str]:
     return [event_topic(event.pk), watch_topic(event.territory_path)]
 
 
-def _bump(event: Event) -> None:
-    Event.objects.filter(pk=event.pk).update(revision=F("revision") + 1)
+def _save(event: Event, *fields: str) -> None:
+    """Save the changed fields of a row locked by this transaction, with its next revision."""
     event.revision += 1
+    event.save(update_fields=[*fields, "revision", "updated_at"])
 
 
 def _log_transition(
@@ -70,11 +73,15 @@ def _log_transition(
     new: str,
     text: str,
     *,
+    audit: str,
+    audit_data: dict[str, Any] | None = None,
     reason: str = "",
     organisation: Any = None,
+    request: HttpRequest | None = None,
     now: datetime,
     highlight: bool = False,
 ) -> JournalEntry:
+    """Record a change of the event: transition row, main courante entry, outbox, audit."""
     EventTransition.objects.create(
         event=event, field=field, old=old, new=new, reason=reason, actor=actor, at=now
     )
@@ -93,7 +100,18 @@ def _log_transition(
     queue_live_message(
         _topics(event), "event.changed", {"event": event.pk, "field": field}, mode=event.mode
     )
+    record_audit(audit, actor=actor, request=request, target=event, data={"old": old, "new": new})
     return entry
+
+
+_LOCATION_FIELDS = (
+    "location",
+    "bbox_min_lon",
+    "bbox_min_lat",
+    "bbox_max_lon",
+    "bbox_max_lat",
+    "departement",
+)
 
 
 def _apply_location(event: Event, geometry: dict[str, Any] | None) -> None:
@@ -159,16 +177,7 @@ def do_open_event(
     event.save()
     _apply_location(event, location)
     if location is not None:
-        event.save(
-            update_fields=[
-                "location",
-                "bbox_min_lon",
-                "bbox_min_lat",
-                "bbox_max_lon",
-                "bbox_max_lat",
-                "departement",
-            ]
-        )
+        event.save(update_fields=list(_LOCATION_FIELDS))
     marker = event.mode_marker()
     _log_transition(
         event,
@@ -187,12 +196,12 @@ def do_open_event(
             "gravity": gravity,
             "phase": event.get_phase_display(),
         },
+        audit="events.event.opened",
+        audit_data={"mode": mode},
         organisation=organisation,
+        request=request,
         now=now,
         highlight=True,
-    )
-    record_audit(
-        "events.event.opened", actor=actor, request=request, target=event, data={"mode": mode}
     )
     return event
 
@@ -223,8 +232,7 @@ def do_change_phase(
         )
     old = event.phase
     event.phase = new_phase
-    event.save(update_fields=["phase", "updated_at"])
-    _bump(event)
+    _save(event, "phase")
     _log_transition(
         event,
         actor,
@@ -233,17 +241,12 @@ def do_change_phase(
         new_phase,
         _("Changement de phase : %(old)s → %(new)s.")
         % {"old": Phase(old).label, "new": Phase(new_phase).label},
+        audit="events.event.phase",
         reason=reason,
         organisation=organisation,
+        request=request,
         now=now,
         highlight=True,
-    )
-    record_audit(
-        "events.event.phase",
-        actor=actor,
-        request=request,
-        target=event,
-        data={"old": old, "new": new_phase},
     )
     return event
 
@@ -267,8 +270,7 @@ def do_change_gravity(
         return event
     old = event.gravity
     event.gravity = gravity
-    event.save(update_fields=["gravity", "updated_at"])
-    _bump(event)
+    _save(event, "gravity")
     _log_transition(
         event,
         actor,
@@ -276,16 +278,11 @@ def do_change_gravity(
         str(old),
         str(gravity),
         _("Gravité : %(old)s → %(new)s.") % {"old": old, "new": gravity},
+        audit="events.event.gravity",
         reason=reason,
         organisation=organisation,
-        now=now,
-    )
-    record_audit(
-        "events.event.gravity",
-        actor=actor,
         request=request,
-        target=event,
-        data={"old": old, "new": gravity},
+        now=now,
     )
     return event
 
@@ -303,18 +300,7 @@ def do_set_location(
     now = now or timezone.now()
     event = _lock_open(event)
     _apply_location(event, geometry)
-    event.save(
-        update_fields=[
-            "location",
-            "bbox_min_lon",
-            "bbox_min_lat",
-            "bbox_max_lon",
-            "bbox_max_lat",
-            "departement",
-            "updated_at",
-        ]
-    )
-    _bump(event)
+    _save(event, *_LOCATION_FIELDS)
     names = ", ".join(c.commune.name for c in event.commune_links.select_related("commune")[:20])
     append_entry(
         chain_for_event(event),
@@ -346,17 +332,15 @@ def do_share_event(
     """Share the event up to the zone or national level (never narrows an existing share)."""
     now = now or timezone.now()
     event = _lock_open(event)
-    order = [v.value for v in Visibility]
-    if visibility not in order:
+    if visibility not in VISIBILITY_ORDER:
         raise EventRuleError(_("Niveau de partage inconnu."), "invalid_visibility")
-    if order.index(visibility) <= order.index(event.visibility):
+    if not shares_further(visibility, event.visibility):
         raise EventRuleError(
             _("L'événement est déjà partagé à ce niveau ou au-delà."), "already_shared"
         )
     old = event.visibility
     event.visibility = visibility
-    event.save(update_fields=["visibility", "updated_at"])
-    _bump(event)
+    _save(event, "visibility")
     _log_transition(
         event,
         actor,
@@ -364,24 +348,19 @@ def do_share_event(
         old,
         visibility,
         _("Partage de l'événement : %(new)s.") % {"new": Visibility(visibility).label},
+        audit="events.event.shared",
         reason=reason,
         organisation=organisation,
+        request=request,
         now=now,
         highlight=True,
     )
     # the levels above now see it: wake their watch rooms
     queue_live_message(
-        [watch_topic("/".join(event.territory_path.split("/")[:2])), watch_topic("FR")],
+        [watch_topic(path_zone(event.territory_path)), watch_topic(NATIONAL_PATH)],
         "event.shared",
         {"event": event.pk},
         mode=event.mode,
-    )
-    record_audit(
-        "events.event.shared",
-        actor=actor,
-        request=request,
-        target=event,
-        data={"old": old, "new": visibility},
     )
     return event
 
@@ -406,8 +385,7 @@ def do_close_event(
             _("La clôture exige un bilan final (au moins 10 caractères)."), "final_summary_required"
         )
     event.closed_at, event.closed_by, event.final_summary = now, actor, summary
-    event.save(update_fields=["closed_at", "closed_by", "final_summary", "updated_at"])
-    _bump(event)
+    _save(event, "closed_at", "closed_by", "final_summary")
     append_entry(
         chain_for_event(event),
         kind=EntryKind.BILAN,
@@ -427,11 +405,12 @@ def do_close_event(
         "open",
         "closed",
         _("Clôture de l'événement."),
+        audit="events.event.closed",
         organisation=organisation,
+        request=request,
         now=now,
         highlight=True,
     )
-    record_audit("events.event.closed", actor=actor, request=request, target=event)
     return event
 
 
@@ -453,8 +432,7 @@ def do_reopen_event(
         raise EventRuleError(_("La réouverture exige un motif."), "reason_required")
     event.closed_at = None
     event.closed_by = None
-    event.save(update_fields=["closed_at", "closed_by", "updated_at"])
-    _bump(event)
+    _save(event, "closed_at", "closed_by")
     _log_transition(
         event,
         actor,
@@ -462,12 +440,13 @@ def do_reopen_event(
         "closed",
         "open",
         _("Réouverture de l'événement."),
+        audit="events.event.reopened",
         reason=reason,
         organisation=organisation,
+        request=request,
         now=now,
         highlight=True,
     )
-    record_audit("events.event.reopened", actor=actor, request=request, target=event)
     return event
 
 
@@ -493,10 +472,9 @@ def do_evaluate_escalation(
     """
     now = now or timezone.now()
     facts = facts or {}
-    order = [v.value for v in Visibility]
     created: list[EscalationProposal] = []
     for rule in EscalationRule.objects.filter(is_active=True):
-        if order.index(rule.target) <= order.index(event.visibility):
+        if not shares_further(rule.target, event.visibility):
             continue  # already shared that far
         if not rule.matches(event, facts, now):
             continue
@@ -565,8 +543,7 @@ def do_decide_escalation(
     proposal.save(update_fields=["state", "decided_at", "decided_by", "reason"])
     event = proposal.event
     if accept:
-        order = [v.value for v in Visibility]
-        if order.index(proposal.target) > order.index(event.visibility):
+        if shares_further(proposal.target, event.visibility):
             do_share_event(
                 actor,
                 event,

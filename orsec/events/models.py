@@ -61,9 +61,9 @@ class Visibility(models.TextChoices):
 VISIBILITY_ORDER: tuple[str, ...] = tuple(v.value for v in Visibility)
 
 
-def next_visibility(current: str) -> str | None:
-    index = VISIBILITY_ORDER.index(current)
-    return VISIBILITY_ORDER[index + 1] if index + 1 < len(VISIBILITY_ORDER) else None
+def shares_further(target: str, current: str) -> bool:
+    """True when sharing at ``target`` reaches beyond the ``current`` level (never narrows)."""
+    return VISIBILITY_ORDER.index(target) > VISIBILITY_ORDER.index(current)
 
 
 def phase_change_allowed(old: str, new: str) -> bool:
