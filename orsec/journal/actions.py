@@ -23,7 +23,12 @@ from django.utils.translation import gettext as _
 from orsec.accounts.models import Membership
 from orsec.audit.actions import record_audit
 from orsec.journal.chain import append_entry
-from orsec.journal.files import MAX_ATTACHMENTS_PER_ENTRY, AttachmentError, StoredFile, store_upload
+from orsec.journal.files import (
+    MAX_ATTACHMENTS_PER_ENTRY,
+    AttachmentError,
+    StoredFile,
+    store_uploads,
+)
 from orsec.journal.models import (
     Channel,
     Confidentiality,
@@ -185,16 +190,10 @@ def _store_files(files: Iterable[Any]) -> list[StoredFile]:
             "too_many_attachments",
             "attachments",
         )
-    stored: list[StoredFile] = []
-    for upload in uploads:
-        if isinstance(upload, StoredFile):
-            stored.append(upload)
-            continue
-        try:
-            stored.append(store_upload(upload))
-        except AttachmentError as error:
-            raise JournalError(str(error), "attachment_refused", "attachments") from error
-    return stored
+    try:
+        return store_uploads(uploads)  # all or nothing
+    except AttachmentError as error:
+        raise JournalError(str(error), "attachment_refused", "attachments") from error
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ is stored once) and are only ever served by an access-checked view, as a downloa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -38,7 +39,11 @@ MAX_ATTACHMENTS_PER_ENTRY = 10
 
 
 class AttachmentError(ValueError):
-    """A refused upload; the message is French and says why."""
+    """A refused upload; the message is French and says why, ``code`` is stable."""
+
+    def __init__(self, message: str, code: str = "attachment_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class StoredFile:
     size: int
     sha256: str
     storage_name: str
+    #: this call wrote the file (it was not already stored): the one to remove on a rollback
+    created: bool = False
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -102,17 +109,25 @@ def storage_path(storage_name: str) -> Path:
     return path
 
 
-def store_upload(upload: Any, *, max_bytes: int | None = None) -> StoredFile:
+def _too_large(name: str, limit: int) -> AttachmentError:
+    return AttachmentError(
+        _("« %(name)s » dépasse la taille maximale de %(max)s Mo.")
+        % {"name": os.path.basename(name)[:80], "max": limit // (1024 * 1024) or 1},
+        "attachment_too_large",
+    )
+
+
+def store_upload(
+    upload: Any, *, max_bytes: int | None = None, images_only: bool = False
+) -> StoredFile:
     """Check and store one uploaded file (Django ``UploadedFile`` or any object with
-    ``name`` and ``chunks()``). Raises :class:`AttachmentError` with a French message."""
+    ``name`` and ``chunks()``). Raises :class:`AttachmentError` with a French message;
+    ``images_only`` refuses anything but a photo (JPEG, PNG, WebP, GIF)."""
     limit = max_bytes or settings.ORSEC_ATTACHMENT_MAX_BYTES
     name = getattr(upload, "name", "") or ""
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
-        raise AttachmentError(
-            _("« %(name)s » dépasse la taille maximale de %(max)s Mo.")
-            % {"name": os.path.basename(name)[:80], "max": limit // (1024 * 1024) or 1}
-        )
+        raise _too_large(name, limit)
     root = attachments_root()
     root.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -124,36 +139,45 @@ def store_upload(upload: Any, *, max_bytes: int | None = None) -> StoredFile:
             for chunk in upload.chunks():
                 total += len(chunk)
                 if total > limit:
-                    raise AttachmentError(
-                        _("« %(name)s » dépasse la taille maximale de %(max)s Mo.")
-                        % {"name": os.path.basename(name)[:80], "max": limit // (1024 * 1024) or 1}
-                    )
+                    raise _too_large(name, limit)
                 if len(head) < 512:
                     head += chunk[: 512 - len(head)]
                 digest.update(chunk)
                 tmp.write(chunk)
         if total == 0:
             raise AttachmentError(
-                _("« %(name)s » est vide.") % {"name": os.path.basename(name)[:80]}
+                _("« %(name)s » est vide.") % {"name": os.path.basename(name)[:80]},
+                "attachment_empty",
             )
         content_type = sniff_content_type(head)
+        if images_only and (content_type is None or not content_type.startswith("image/")):
+            raise AttachmentError(
+                _(
+                    "« %(name)s » n'est pas une photo : seules les images JPEG, PNG, WebP ou GIF "
+                    "sont acceptées (le contenu du fichier est vérifié, pas son nom)."
+                )
+                % {"name": os.path.basename(name)[:80]},
+                "attachment_type",
+            )
         if content_type is None:
             raise AttachmentError(
                 _(
                     "« %(name)s » n'est pas d'un type accepté (photo JPEG, PNG, WebP, GIF, "
                     "document PDF ou texte) : son contenu ne correspond pas."
                 )
-                % {"name": os.path.basename(name)[:80]}
+                % {"name": os.path.basename(name)[:80]},
+                "attachment_type",
             )
         sha = digest.hexdigest()
         storage_name = f"{sha[:2]}/{sha}"
         final = storage_path(storage_name)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            os.unlink(tmp_name)
-        else:
+        created = not final.exists()
+        if created:
             os.replace(tmp_name, final)
             os.chmod(final, 0o600)
+        else:
+            os.unlink(tmp_name)
     except BaseException:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
@@ -164,7 +188,32 @@ def store_upload(upload: Any, *, max_bytes: int | None = None) -> StoredFile:
         size=total,
         sha256=sha,
         storage_name=storage_name,
+        created=created,
     )
+
+
+def store_uploads(uploads: list[Any], *, images_only: bool = False) -> list[StoredFile]:
+    """Store several uploads (or pass through already stored ones); all or nothing: on a
+    refusal, the files this call wrote are removed before the error is raised."""
+    stored: list[StoredFile] = []
+    try:
+        for upload in uploads:
+            if isinstance(upload, StoredFile):
+                stored.append(upload)
+            else:
+                stored.append(store_upload(upload, images_only=images_only))
+    except BaseException:
+        discard_new(stored)
+        raise
+    return stored
+
+
+def discard_new(stored: list[StoredFile]) -> None:
+    """Remove the files written for a write that did not happen (the database rolled back)."""
+    for item in stored:
+        if item.created:
+            with contextlib.suppress(OSError, AttachmentError):
+                storage_path(item.storage_name).unlink()
 
 
 def purge_orphan_files(*, older_than_seconds: int = 3600, now: float | None = None) -> list[str]:

@@ -9,15 +9,11 @@ Actions trust their caller for *access* (the caller obtained the report or the e
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -33,13 +29,7 @@ from orsec.events.actions import do_evaluate_escalation
 from orsec.events.geo import LocationError, validate_geometry
 from orsec.events.models import Event
 from orsec.journal.chain import append_entry, chain_for_event, watch_chain_for
-from orsec.journal.files import (
-    AttachmentError,
-    StoredFile,
-    sniff_content_type,
-    storage_path,
-    store_upload,
-)
+from orsec.journal.files import AttachmentError, StoredFile, discard_new, store_uploads
 from orsec.journal.models import Channel, EntryKind, JournalChain, JournalEntry
 from orsec.live.outbox import event_topic, queue_live_message, watch_topic
 from orsec.reports.access import may_qualify
@@ -130,71 +120,14 @@ def _marker(report: FieldReport) -> str:
 # --- Photos ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _CheckedPhoto:
-    upload: Any
-    sha256: str
-
-
-def _check_photo(upload: Any) -> _CheckedPhoto:
-    """Read the upload once: size limit, SHA-256, and an image type sniffed from the bytes."""
-    name = os.path.basename(getattr(upload, "name", "") or "")[:80]
-    limit = settings.ORSEC_ATTACHMENT_MAX_BYTES
-    size = getattr(upload, "size", None)
-    too_big = ReportError(
-        _("« %(name)s » dépasse la taille maximale de %(max)s Mo.")
-        % {"name": name, "max": limit // (1024 * 1024) or 1},
-        "photo_too_large",
-        "photos",
-    )
-    if size is not None and size > limit:
-        raise too_big
-    digest = hashlib.sha256()
-    head = b""
-    total = 0
-    for chunk in upload.chunks():
-        total += len(chunk)
-        if total > limit:
-            raise too_big
-        if len(head) < 512:
-            head += chunk[: 512 - len(head)]
-        digest.update(chunk)
-    content_type = sniff_content_type(head) if total else None
-    if content_type is None or not content_type.startswith("image/"):
-        raise ReportError(
-            _(
-                "« %(name)s » n'est pas une photo : seules les images JPEG, PNG, WebP ou GIF "
-                "sont acceptées (le contenu du fichier est vérifié, pas son nom)."
-            )
-            % {"name": name},
-            "invalid_photo",
-            "photos",
-        )
-    return _CheckedPhoto(upload, digest.hexdigest())
-
-
-def _store_photos(checked: list[_CheckedPhoto]) -> tuple[list[StoredFile], list[str]]:
-    """Store the checked photos; also return the storage names that did not exist before."""
-    stored: list[StoredFile] = []
-    created: list[str] = []
+def _store_photos(photos: list[Any]) -> list[StoredFile]:
+    """Store the photos (images only, type sniffed from the content, size-limited); all or
+    nothing: a refused photo leaves no newly written file."""
     try:
-        for photo in checked:
-            name = f"{photo.sha256[:2]}/{photo.sha256}"
-            existed = storage_path(name).exists()
-            stored_file = store_upload(photo.upload)
-            stored.append(stored_file)
-            if not existed:
-                created.append(stored_file.storage_name)
+        return store_uploads(photos, images_only=True)
     except AttachmentError as error:
-        _remove_files(created)
-        raise ReportError(str(error), "invalid_photo", "photos") from error
-    return stored, created
-
-
-def _remove_files(storage_names: Iterable[str]) -> None:
-    for name in storage_names:
-        with contextlib.suppress(OSError, AttachmentError):
-            os.unlink(storage_path(name))
+        code = "photo_too_large" if error.code == "attachment_too_large" else "invalid_photo"
+        raise ReportError(str(error), code, "photos") from error
 
 
 # --- Submission -----------------------------------------------------------------------------
@@ -283,8 +216,7 @@ def do_submit_report(
             "too_many_photos",
             "photos",
         )
-    checked = [_check_photo(upload) for upload in photos]
-    stored, created = _store_photos(checked)
+    stored = _store_photos(photos)
     try:
         return _write_report(
             actor,
@@ -302,7 +234,7 @@ def do_submit_report(
             now=now,
         )
     except BaseException:
-        _remove_files(created)
+        discard_new(stored)
         raise
 
 
