@@ -30,6 +30,8 @@ from orsec.journal.files import (
     store_uploads,
 )
 from orsec.journal.models import (
+    BEFORE_OPENING,
+    FUTURE_SKEW,
     Channel,
     Confidentiality,
     EntryKind,
@@ -42,10 +44,6 @@ from orsec.journal.models import (
 MAX_TEXT_LENGTH = 10_000
 #: Longest reason of a correction.
 MAX_REASON_LENGTH = 1_000
-#: Clock skew tolerated between a phone and the server for ``occurred_at``.
-FUTURE_SKEW = timedelta(minutes=5)
-#: How long before an event's opening a fact may have happened (the call that led to it).
-BEFORE_OPENING = timedelta(hours=24)
 #: How far back a watch log entry (no event yet) may be dated.
 WATCH_LOG_PAST = timedelta(days=7)
 #: Kinds a person may choose (state changes are written by the event's actions only).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.db import models
@@ -22,6 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
 HASH_VERSION = 1
+
+#: Clock skew tolerated between a phone and the server when dating a fact (``occurred_at``).
+FUTURE_SKEW = timedelta(minutes=5)
+#: How long before an event's opening a fact written in its journal may have happened.
+BEFORE_OPENING = timedelta(hours=24)
 
 
 class Channel(models.TextChoices):

@@ -14,7 +14,7 @@ passed in); writes go through :mod:`orsec.reports.actions`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -22,7 +22,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from orsec.journal.models import Channel
+from orsec.journal.models import BEFORE_OPENING, FUTURE_SKEW, Channel
 
 #: Upper bound of any count (a sane bound: no French event has a million victims).
 MAX_COUNT = 1_000_000
@@ -33,10 +33,6 @@ MAX_ROADS = 50
 MAX_ROAD_LABEL = 200
 #: Photos per report (the journal accepts 10 attachments per entry).
 MAX_PHOTOS = 5
-#: Clock skew tolerated on ``occurred_at`` (a phone a little ahead of the server).
-FUTURE_SKEW = timedelta(minutes=5)
-#: How long before the event's opening an observation may have been made.
-BEFORE_EVENT = timedelta(hours=24)
 
 
 class Template(models.TextChoices):
@@ -293,7 +289,7 @@ def check_occurred_at(
             "La date de l'observation (%(when)s) est dans le futur : "
             "5 minutes d'avance au plus sont tolérées (il est %(now)s)."
         ) % {"when": show(occurred_at), "now": show(now)}
-    if event_opened_at is not None and occurred_at < event_opened_at - BEFORE_EVENT:
+    if event_opened_at is not None and occurred_at < event_opened_at - BEFORE_OPENING:
         return _(
             "La date de l'observation (%(when)s) précède de plus de 24 h l'ouverture de "
             "l'événement (%(opened)s)."
