@@ -72,6 +72,19 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = 
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.01) -> float:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} n'est pas un nombre.") from None
+    if not number >= minimum or number == float("inf"):
+        raise ImproperlyConfigured(f"{name}={number} hors limites : attendu ≥ {minimum}.")
+    return number
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     value = _raw(name)
     if value is None or value.strip() == "":

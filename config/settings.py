@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_int, env_list, env_required, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ORSEC_VAR_DIR", str(BASE_DIR / "var")) or "var")
@@ -157,6 +157,29 @@ else:
     # Per-process cache: only for entries whose key carries their own version (never for
     # anything that must be invalidated across processes).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Live streams (docs/live.md): the wake-up backend. "redis" (one subscription per process, the
+# default when REDIS_URL is set) or "polling" (the embedded default: each process reads the
+# outbox every ORSEC_LIVE_POLL_SECONDS). The outbox stays the truth either way.
+ORSEC_LIVE_BACKEND: str = env_str("ORSEC_LIVE_BACKEND") or ("redis" if REDIS_URL else "polling")
+if ORSEC_LIVE_BACKEND not in ("redis", "polling"):
+    raise ImproperlyConfigured("ORSEC_LIVE_BACKEND : « redis » ou « polling ».")
+if ORSEC_LIVE_BACKEND == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("ORSEC_LIVE_BACKEND=redis demande REDIS_URL.")
+ORSEC_LIVE_OPTIONS: dict[str, object] = (
+    {
+        "url": REDIS_URL,
+        "poll_interval": env_float("ORSEC_LIVE_POLL_SECONDS", 5.0),
+        "fallback_poll_interval": env_float("ORSEC_LIVE_FALLBACK_POLL_SECONDS", 1.0),
+        "publish_pool_size": env_int("ORSEC_LIVE_REDIS_POOL_SIZE", 8, minimum=1, maximum=256),
+    }
+    if ORSEC_LIVE_BACKEND == "redis"
+    else {"interval": env_float("ORSEC_LIVE_POLL_SECONDS", 1.0)}
+)
+# Worker threads per process for the live streams' database work (never one per stream).
+ORSEC_LIVE_DB_THREADS = env_int("ORSEC_LIVE_DB_THREADS", 4, minimum=1, maximum=64)
+# Outbox rows older than this are pruned (a page older than that reloads instead of replaying).
+ORSEC_LIVE_RETENTION_HOURS = env_int("ORSEC_LIVE_RETENTION_HOURS", 24, minimum=1)
 
 # --- Authentication -------------------------------------------------------------------------
 PASSWORD_HASHERS = [

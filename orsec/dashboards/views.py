@@ -8,14 +8,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from orsec.dashboards.panels import build_panels
+from orsec.dashboards.live import EventChannel
+from orsec.dashboards.panels import PANELS, build_panels
 from orsec.events.access import access_event_by_id, events_visible_to, get_event_abilities
 from orsec.events.models import EventCommune
+from orsec.live.hub import current_cursor
 
 
 @require_safe
 @login_required
 def event_page(request: HttpRequest, event_id: int) -> HttpResponse:
+    # read before the page's data: the stream replays whatever comes after it
+    live_after = current_cursor()
     event = access_event_by_id(request.user, event_id)
     abilities = get_event_abilities(request.user, event)
     communes = list(
@@ -41,5 +45,8 @@ def event_page(request: HttpRequest, event_id: int) -> HttpResponse:
         "abilities": abilities,
         "communes": communes,
         "panels": build_panels(request.user, event, abilities),
+        "panel_keys": [registered.key for registered in PANELS],
+        "live_url": f"/live/{EventChannel.name}/{event.pk}/",
+        "live_after": live_after,
     }
     return render(request, "dashboards/event_page.html", context)

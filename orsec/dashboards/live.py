@@ -1,0 +1,98 @@
+"""The live channels of the dashboards (see ``docs/live.md``).
+
+``evenement`` — the event page / wall screen (``/live/evenement/<id>/``): topic ``event:<id>``.
+Each batch of new outbox rows re-renders the page's badges and its panels **once per audience**
+and pushes them as idempotent swaps.
+
+The audience of a stream is everything that decides what its user sees on that page: the event,
+the user's abilities on it, the user's scope (organisations included), and — for users who do
+not own the event, whose "pending acknowledgements" panel lists deliveries addressed to them by
+name — the user's id. Streams with the same audience share one rendering; a user never receives
+a rendering made for a different audience.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.template.loader import render_to_string
+
+from orsec.accounts.access import scope_of
+from orsec.dashboards.panels import PANELS, build_panels
+from orsec.dissemination.access import may_view_trace
+from orsec.events.access import access_event_by_id, event_visible, get_event_abilities
+from orsec.events.models import Event
+from orsec.live.channels import Grant, OutboxRow
+from orsec.live.outbox import event_topic
+from orsec.live.protocol import SSEMessage, Swap, swap_message
+
+_EVENT_REST = re.compile(r"^(\d{1,12})/?$")
+
+
+def event_audience(user: Any, event: Event, abilities: dict[str, bool]) -> tuple[Any, ...]:
+    personal = not may_view_trace(user, event)
+    return (
+        "event",
+        event.pk,
+        tuple(sorted(name for name, allowed in abilities.items() if allowed)),
+        scope_of(user),
+        user.pk if personal else None,
+    )
+
+
+def event_swaps(user: Any, event: Event, abilities: dict[str, bool]) -> list[Swap]:
+    """The live parts of the event page, rendered for ``user``'s audience."""
+    panels = build_panels(user, event, abilities)
+    swaps = [
+        Swap(
+            target="evenement-badges",
+            mode="replace",
+            html=render_to_string("dashboards/_event_badges.html", {"event": event}),
+        )
+    ]
+    shown = set()
+    for panel in panels:
+        shown.add(panel["key"])
+        html = render_to_string(
+            "dashboards/_panel.html", {"panel": panel, "event": event, "abilities": abilities}
+        )
+        swaps.append(Swap(target=f"emplacement-{panel['key']}", mode="inner", html=html))
+    for registered in PANELS:
+        if registered.key not in shown:
+            swaps.append(Swap(target=f"emplacement-{registered.key}", mode="inner", html=""))
+    return swaps
+
+
+class EventChannel:
+    name = "evenement"
+
+    def authorize(self, request: HttpRequest, rest: str) -> Grant:
+        match = _EVENT_REST.match(rest)
+        if match is None:
+            raise Http404
+        # the same check as the page: absent and forbidden look alike (audited)
+        event = access_event_by_id(request.user, int(match.group(1)))
+        abilities = get_event_abilities(request.user, event)
+        return Grant(
+            channel=self.name,
+            user_id=request.user.pk or 0,
+            session_key=request.session.session_key or "",
+            topics=(event_topic(event.pk),),
+            audience=event_audience(request.user, event, abilities),
+            user=request.user,
+            context={"event_id": event.pk},
+        )
+
+    def render(self, grant: Grant, rows: list[OutboxRow]) -> list[SSEMessage]:
+        event = (
+            Event.objects.select_related("territory").filter(pk=grant.context["event_id"]).first()
+        )
+        if event is None or not event_visible(scope_of(grant.user), event):
+            return []  # the periodic re-check ends the stream
+        abilities = get_event_abilities(grant.user, event)
+        return [swap_message(rows[-1].id, event_swaps(grant.user, event, abilities))]
+
+
+CHANNELS = [EventChannel()]
