@@ -79,7 +79,9 @@ def queue_disseminated_entries(now: datetime) -> list[int]:
 
 
 def _queue_one(endpoint: PartnerEndpoint, delivery: Delivery, now: datetime) -> int | None:
-    if endpoint.created_at > delivery.sent_at:  # a new endpoint gets no history
+    # A new endpoint gets no history, and a delivery refused before a change of the endpoint
+    # (mode, subscriptions) is not sent after it because it is still in the look-back window.
+    if endpoint.updated_at > delivery.sent_at:
         return None
     if not endpoint.accepts(MessageKind.JOURNAL_ENTRY, delivery.mode):
         return None
