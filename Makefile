@@ -34,8 +34,7 @@ install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
 # The background worker (reminders and escalation of unacknowledged deliveries, outbound
-# delivery to partner endpoints) runs alongside
-# the server; Ctrl-C stops both (the trap ends the worker when the server exits).
+# delivery to partner endpoints) runs alongside the server; Ctrl-C stops both (the trap ends the worker when the server exits).
 run: install
 	@$(DEMO_ENV) $(BIN)/python manage.py prepare_demo
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_ack_checks --verbosity 0
