@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
@@ -35,7 +36,13 @@ from orsec.partners.models import (
     PartnerEndpoint,
 )
 from orsec.partners.outbound import backoff_delay
-from orsec.partners.tasks import deliver_message, send_outbound_message
+from orsec.partners.tasks import (
+    deliver_message,
+    outbound_tick,
+    pending_ticks,
+    requeue_orphans,
+    send_outbound_message,
+)
 from orsec.partners.tests.outbound_server import Reply, partner_receiver
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +188,8 @@ def test_disseminated_entry_reaches_the_partner_signed_and_the_documented_snippe
     logged = message.journal_entry
     assert logged is not None
     assert logged.event_id == flood_event.pk
-    assert logged.kind == "outgoing" and logged.channel == "partner"
+    assert logged.kind == "outgoing"
+    assert logged.channel == "partner"
     assert "Message journal.entry adressé à" in logged.text
     assert logged.data["sha256"] == hashlib.sha256(request.body).hexdigest()
     assert logged.data["delivery_id"] == str(message.delivery_id)
@@ -245,7 +253,8 @@ def test_a_500_then_a_200_is_retried_after_backoff_and_delivered_once_with_the_s
     assert ids == {str(message.delivery_id)}
     assert receiver.received[0].body == receiver.received[1].body
     message.refresh_from_db()
-    assert message.attempts == 2 and message.last_error == ""
+    assert message.attempts == 2
+    assert message.last_error == ""
     # delivered: another attempt does nothing
     assert deliver_message(message.pk, now=later_than_all())["attempted"] is False
     assert len(receiver.received) == 2
@@ -340,10 +349,10 @@ def test_a_redirect_is_not_followed_and_the_message_is_dead(
 
 
 def test_an_endpoint_whose_host_is_not_allow_listed_cannot_be_saved(personas: Any) -> None:
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         make_endpoint(personas, "https://partenaire.example.org/hook")
     assert "n'est pas dans la liste des partenaires autorisés" in str(refused.value)
-    with pytest.raises(Exception) as plain_http:
+    with pytest.raises(ValidationError) as plain_http:
         make_endpoint(personas, "http://partenaire.example.org/hook")
     assert "https://" in str(plain_http.value)
     assert not PartnerEndpoint.objects.exists()
@@ -463,7 +472,25 @@ def test_the_database_worker_sends_a_queued_message(
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     row.refresh_from_db()
     assert row.status == "SUCCESSFUL", row.traceback
+    assert row.return_value is not None
     assert row.return_value["state"] == OutboundState.DELIVERED
     message.refresh_from_db()
     assert message.state == OutboundState.DELIVERED
     assert len(receiver.received) == 1
+
+
+def test_schedule_outbound_queues_one_tick_and_the_tick_queues_and_requeues(
+    personas: Any, flood_event: Any, receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    call_command("schedule_outbound", verbosity=0)
+    call_command("schedule_outbound", verbosity=0)
+    assert pending_ticks().count() == 1
+    make_endpoint(personas, receiver.url)
+    entry = confirmed_entry(personas, flood_event)
+    disseminate_to(personas, flood_event, entry, "sdis37")
+    result = outbound_tick.call()
+    assert result is not None
+    [queued] = result["queued"]
+    assert pending_ticks().count() == 1  # still one: the tick re-schedules only when none pending
+    # a due message whose task was lost is enqueued again by a later tick
+    assert requeue_orphans(timezone.now() + timedelta(minutes=5)) == [queued]

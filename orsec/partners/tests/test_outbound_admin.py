@@ -114,7 +114,8 @@ def test_dead_letters_are_listed_and_retried_by_an_audited_action(
         assert response.status_code == 302
         dead.refresh_from_db()
         alive.refresh_from_db()
-        assert dead.state == OutboundState.QUEUED and dead.attempts == 0
+        assert dead.state == OutboundState.QUEUED
+        assert dead.attempts == 0
         assert alive.state == OutboundState.QUEUED  # untouched: it was not dead
         record = AuditRecord.objects.get(action="partners.outbound.retried")
         assert record.target_id == str(dead.pk)
