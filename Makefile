@@ -33,11 +33,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
-# The background worker (reminders and escalation of unacknowledged deliveries) runs alongside
-# the server; Ctrl-C stops both (the trap ends the worker when the server exits).
+# The background worker (reminders and escalation of unacknowledged deliveries, outbound
+# delivery to partner endpoints) runs alongside the server; Ctrl-C stops both (the trap ends the worker when the server exits).
 run: install
 	@$(DEMO_ENV) $(BIN)/python manage.py prepare_demo
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_ack_checks --verbosity 0
+	@$(DEMO_ENV) $(BIN)/python manage.py schedule_outbound --verbosity 0
 	@$(DEMO_ENV) $(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)

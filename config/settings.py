@@ -285,6 +285,22 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 ORSEC_ACK_REMINDER_MINUTES = env_int("ORSEC_ACK_REMINDER_MINUTES", 15, minimum=1, maximum=1440)
 ORSEC_ACK_ESCALATION_MINUTES = env_int("ORSEC_ACK_ESCALATION_MINUTES", 30, minimum=1, maximum=2880)
 
+# --- Outbound delivery to partner systems (docs/outbound.md, S27) ---------------------------
+# Host names (``partenaire.example.fr``), sub-domain patterns (``*.sdis37.fr``), IP addresses or
+# networks (``10.20.0.0/16``) that partner endpoints may use. Empty: no endpoint can be saved.
+# A name resolving to a private, loopback or link-local address is refused unless that address
+# (or its network) is listed too.
+ORSEC_OUTBOUND_ALLOWED_HOSTS = env_list("ORSEC_OUTBOUND_ALLOWED_HOSTS")
+# Plain http is refused except towards a loopback address when this is true (tests, local dev).
+ORSEC_OUTBOUND_ALLOW_HTTP_LOOPBACK = env_bool("ORSEC_OUTBOUND_ALLOW_HTTP_LOOPBACK", False)
+ORSEC_OUTBOUND_TIMEOUT_SECONDS = env_int(
+    "ORSEC_OUTBOUND_TIMEOUT_SECONDS", 10, minimum=1, maximum=120
+)
+ORSEC_OUTBOUND_MAX_ATTEMPTS = env_int("ORSEC_OUTBOUND_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
+ORSEC_OUTBOUND_MAX_RESPONSE_BYTES = env_int(
+    "ORSEC_OUTBOUND_MAX_RESPONSE_BYTES", 64 * 1024, minimum=1024
+)
+
 # --- E-mail -----------------------------------------------------------------------------------
 _smtp_host = env_str("EMAIL_HOST")
 if _smtp_host:

@@ -6,9 +6,12 @@ audited (S22, S29): the audit record carries the token's id, public prefix and s
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,15 +19,38 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orsec.accounts.access import Scope
 from orsec.accounts.actions import do_disable_user, do_save_membership, do_save_user
 from orsec.accounts.models import Membership, Role, User
 from orsec.audit.actions import record_audit
 from orsec.core.api import VERBS
+from orsec.core.net import OutboundRefused
 from orsec.directory.access import organisations_administered_by
 from orsec.directory.models import Organisation
+from orsec.events.access import event_visible
+from orsec.events.models import Event
+from orsec.journal.chain import append_entry, chain_for_event
+from orsec.journal.models import Channel, EntryKind, JournalEntry
+from orsec.partners import tasks as partner_tasks
 from orsec.partners.access import territory_fits_organisation
-from orsec.partners.models import PartnerToken
+from orsec.partners.models import (
+    EndpointKind,
+    EventModeChoice,
+    MessageKind,
+    OutboundMessage,
+    OutboundState,
+    PartnerEndpoint,
+    PartnerToken,
+)
+from orsec.partners.outbound import (
+    Outcome,
+    backoff_delay,
+    check_endpoint_url,
+    max_attempts,
+    outcome_summary,
+)
 from orsec.partners.tokens import new_prefix, new_secret
+from orsec.partners.webhooks import WEBHOOK_CONTENT_TYPE, new_endpoint_secret, webhook_body
 from orsec.territories.models import Territory
 
 #: The role of a token's service account in its organisation: a partner system acts like the
@@ -155,3 +181,341 @@ def do_revoke_token(actor: Any, token: PartnerToken, request: HttpRequest | None
         target=token,
         data={"prefix": token.prefix, "organisation_id": token.organisation_id},
     )
+
+
+# --- Outbound delivery (docs/outbound.md, ADR 0008) ---------------------------------------------
+
+
+class OutboundError(ValueError):
+    """A message that may not be queued; French message, stable ``code``."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def validate_endpoint(endpoint: PartnerEndpoint) -> None:
+    """Raise ValidationError (French, keyed by field) when the endpoint may not be saved."""
+    errors: dict[str, str] = {}
+    if not (endpoint.name or "").strip():
+        errors["name"] = _("Donnez un nom au système partenaire.")
+    try:
+        check_endpoint_url(endpoint.url or "")
+    except OutboundRefused as error:
+        errors["url"] = str(error)
+    if not endpoint.subscriptions:
+        errors["subscriptions"] = _("Choisissez au moins un type de message.")
+    elif unknown := sorted(set(endpoint.subscriptions) - set(MessageKind.values)):
+        errors["subscriptions"] = _("Types de message inconnus : %(kinds)s.") % {
+            "kinds": ", ".join(unknown)
+        }
+    if not endpoint.modes:
+        errors["modes"] = _("Choisissez au moins un mode (réel, exercice, test).")
+    elif unknown := sorted(set(endpoint.modes) - set(EventModeChoice.values)):
+        errors["modes"] = _("Modes inconnus : %(modes)s.") % {"modes": ", ".join(unknown)}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def do_save_endpoint(
+    actor: Any,
+    endpoint: PartnerEndpoint,
+    *,
+    changed: list[str] | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[PartnerEndpoint, str | None]:
+    """Create or change an endpoint; on creation return its signing secret (shown once)."""
+    if not organisations_administered_by(actor).filter(pk=endpoint.organisation_id).exists():
+        raise PermissionDenied
+    validate_endpoint(endpoint)
+    now = timezone.now()
+    created = endpoint.pk is None
+    secret: str | None = None
+    endpoint.subscriptions = sorted(set(endpoint.subscriptions))
+    endpoint.modes = sorted(set(endpoint.modes))
+    endpoint.updated_at = now
+    if created:
+        secret = new_endpoint_secret()
+        endpoint.secret = secret
+        endpoint.created_at = now
+        endpoint.created_by = actor
+    endpoint.save()
+    record_audit(
+        "partners.endpoint.created" if created else "partners.endpoint.changed",
+        actor=actor,
+        request=request,
+        target=endpoint,
+        data={
+            "organisation_id": endpoint.organisation_id,
+            "url": endpoint.url,
+            "kind": endpoint.kind,
+            "is_active": endpoint.is_active,
+            "modes": endpoint.modes,
+            "subscriptions": endpoint.subscriptions,
+            "changed": sorted(changed or []),
+        },
+    )
+    return endpoint, secret
+
+
+def endpoint_may_receive(endpoint: PartnerEndpoint, event: Event) -> bool:
+    """The event is one the endpoint's organisation may see (territory, communes, participation)."""
+    organisation = endpoint.organisation
+    scope = Scope(
+        paths=(organisation.territory.path,),
+        organisation_ids=frozenset({organisation.pk}),
+    )
+    return event_visible(scope, event)
+
+
+def _partner_label(endpoint: PartnerEndpoint) -> str:
+    organisation = endpoint.organisation
+    return f"{organisation.short_name or organisation.name} ({endpoint.name})"
+
+
+@transaction.atomic
+def do_queue_outbound(
+    endpoint: PartnerEndpoint,
+    kind: str,
+    body: bytes | dict[str, Any],
+    content_type: str = WEBHOOK_CONTENT_TYPE,
+    *,
+    event: Event | None = None,
+    entry: JournalEntry | None = None,
+    standard: str = "",
+    source_key: str = "",
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Queue one message for ``endpoint``: the row with its raw bytes, a main courante entry on
+    the event (with the bytes' SHA-256), an audit record; the send is enqueued after commit.
+
+    ``body`` is the ``data`` of a JSON webhook (a dict, wrapped in the signed envelope) or the
+    raw bytes of a standard message (CAP, EDXL-DE, EMSI) for a ``raw`` endpoint.
+    """
+    now = now or timezone.now()
+    mode = event.mode if event is not None else ""
+    if kind not in MessageKind.values:
+        raise OutboundError(_("Type de message inconnu : %(kind)s.") % {"kind": kind}, "bad_kind")
+    if not endpoint.accepts(kind, mode):
+        raise OutboundError(
+            _("%(partner)s n'est pas abonné à ce message (%(kind)s, mode %(mode)s) ou est inactif.")
+            % {"partner": _partner_label(endpoint), "kind": kind, "mode": mode or "-"},
+            "not_subscribed",
+        )
+    if event is not None and not endpoint_may_receive(endpoint, event):
+        raise OutboundError(
+            _("%(partner)s n'a pas accès à cet événement : message refusé.")
+            % {"partner": _partner_label(endpoint)},
+            "event_out_of_scope",
+        )
+    try:
+        check_endpoint_url(endpoint.url)
+    except OutboundRefused as error:
+        raise OutboundError(str(error), error.code) from error
+    delivery_id = uuid.uuid4()
+    if endpoint.kind == EndpointKind.WEBHOOK:
+        if not isinstance(body, dict):
+            raise OutboundError(
+                _("Un webhook JSON attend des données structurées, pas un message brut."),
+                "bad_body",
+            )
+        raw = webhook_body(
+            delivery_id=str(delivery_id), kind=kind, created_at=now, event=event, data=body
+        )
+        content_type = WEBHOOK_CONTENT_TYPE
+    else:
+        if not isinstance(body, bytes | bytearray) or not content_type:
+            raise OutboundError(
+                _("Un point de réception brut attend un message normalisé et son type de contenu."),
+                "bad_body",
+            )
+        raw = bytes(body)
+    digest = hashlib.sha256(raw).hexdigest()
+    message = OutboundMessage.objects.create(
+        delivery_id=delivery_id,
+        endpoint=endpoint,
+        kind=kind,
+        standard=standard,
+        content_type=content_type,
+        body=raw,
+        body_sha256=digest,
+        mode=mode,
+        event=event,
+        entry=entry,
+        source_key=source_key,
+        created_at=now,
+        state=OutboundState.QUEUED,
+        next_attempt_at=now,
+    )
+    if event is not None:
+        message.journal_entry = append_entry(
+            chain_for_event(event),
+            kind=EntryKind.OUTGOING,
+            channel=Channel.PARTNER,
+            author=actor,
+            text=_("Message %(kind)s adressé à %(partner)s.")
+            % {"kind": kind, "partner": _partner_label(endpoint)},
+            subject=message,
+            data={
+                "outbound_message": message.pk,
+                "delivery_id": str(delivery_id),
+                "endpoint": endpoint.pk,
+                "organisation": endpoint.organisation_id,
+                "kind": kind,
+                "standard": standard,
+                "content_type": content_type,
+                "size": len(raw),
+                "sha256": digest,
+                "entry": entry.pk if entry is not None else None,
+            },
+            now=now,
+        )
+        message.save(update_fields=["journal_entry"])
+    record_audit(
+        "partners.outbound.queued",
+        actor=actor,
+        request=request,
+        target=message,
+        data={
+            "endpoint": endpoint.pk,
+            "kind": kind,
+            "event": event.pk if event is not None else None,
+            "entry": entry.pk if entry is not None else None,
+            "sha256": digest,
+        },
+    )
+    message_pk = message.pk
+    transaction.on_commit(lambda: partner_tasks.enqueue_send(message_pk))
+    return message
+
+
+def stale_sending_seconds() -> int:
+    """After this long, a message left ``sending`` (worker stopped mid-way) may be claimed again."""
+    return int(getattr(settings, "ORSEC_OUTBOUND_TIMEOUT_SECONDS", 10)) * 3 + 60
+
+
+@transaction.atomic
+def do_start_attempt(message_id: int, now: datetime) -> OutboundMessage | None:
+    """Claim a due message for one attempt (state ``sending``); None when not due or taken.
+
+    A message left ``sending`` longer than :func:`stale_sending_seconds` (its worker died) is
+    claimed again: the receiver deduplicates with ``X-Orsec-Delivery-Id``.
+    """
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("endpoint", "endpoint__organisation")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return None
+    stale = (
+        message.state == OutboundState.SENDING
+        and message.last_attempt_at is not None
+        and message.last_attempt_at < now - timedelta(seconds=stale_sending_seconds())
+    )
+    if message.state not in (OutboundState.QUEUED, OutboundState.RETRYING) and not stale:
+        return None
+    if message.next_attempt_at is not None and message.next_attempt_at > now:
+        return None
+    message.state = OutboundState.SENDING
+    message.attempts += 1
+    message.last_attempt_at = now
+    message.save(update_fields=["state", "attempts", "last_attempt_at"])
+    return message
+
+
+@transaction.atomic
+def do_finish_attempt(message: OutboundMessage, outcome: Outcome, now: datetime) -> OutboundMessage:
+    """Record an attempt's outcome: delivered, retrying (backoff) or dead (journal + audit)."""
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("endpoint", "endpoint__organisation", "event")
+        .get(pk=message.pk)
+    )
+    old = message.state
+    message.response_status = outcome.status
+    message.last_error = outcome.error[:300]
+    if outcome.delivered:
+        message.state = OutboundState.DELIVERED
+        message.delivered_at = now
+        message.next_attempt_at = None
+        message.last_error = ""
+    elif outcome.permanent or message.attempts >= max_attempts():
+        message.state = OutboundState.DEAD
+        message.next_attempt_at = None
+    else:
+        message.state = OutboundState.RETRYING
+        message.next_attempt_at = now + backoff_delay(message.attempts)
+    message.save(
+        update_fields=[
+            "state",
+            "response_status",
+            "last_error",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )
+    if message.state == OutboundState.DEAD:
+        if message.event is not None:
+            append_entry(
+                chain_for_event(message.event),
+                kind=EntryKind.OUTGOING,
+                channel=Channel.PARTNER,
+                text=_(
+                    "Échec définitif de l'envoi du message %(kind)s à %(partner)s après "
+                    "%(attempts)s essai(s) : %(error)s"
+                )
+                % {
+                    "kind": message.kind,
+                    "partner": _partner_label(message.endpoint),
+                    "attempts": message.attempts,
+                    "error": message.last_error,
+                },
+                subject=message,
+                data={"outbound_message": message.pk, "state": message.state},
+                now=now,
+            )
+        record_audit(
+            "partners.outbound.dead",
+            target=message,
+            outcome="failure",
+            data={"from": old, "attempts": message.attempts, **outcome_summary(outcome)},
+        )
+    elif message.state == OutboundState.RETRYING:
+        due = message.next_attempt_at
+        message_pk = message.pk
+        transaction.on_commit(lambda: partner_tasks.enqueue_send(message_pk, run_after=due))
+    return message
+
+
+@transaction.atomic
+def do_retry_outbound(
+    actor: Any, message: OutboundMessage, *, request: HttpRequest | None = None
+) -> bool:
+    """Put a dead message back in the queue now, with a fresh set of attempts (audited).
+
+    Only a dead message can be retried; anything else is left alone (False).
+    """
+    locked = OutboundMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
+    if locked.state != OutboundState.DEAD:
+        return False
+    now = timezone.now()
+    previous = locked.attempts
+    locked.state = OutboundState.QUEUED
+    locked.attempts = 0
+    locked.next_attempt_at = now
+    locked.save(update_fields=["state", "attempts", "next_attempt_at"])
+    record_audit(
+        "partners.outbound.retried",
+        actor=actor,
+        request=request,
+        target=locked,
+        data={"previous_attempts": previous, "endpoint": locked.endpoint_id},
+    )
+    message_pk = locked.pk
+    transaction.on_commit(lambda: partner_tasks.enqueue_send(message_pk))
+    return True

@@ -116,3 +116,153 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.key[:40]}"
+
+
+# --- Outbound delivery (docs/outbound.md, ADR 0008) ---------------------------------------------
+
+
+class EndpointKind(models.TextChoices):
+    WEBHOOK = "webhook", _("Webhook JSON signé")
+    RAW = "raw", _("Message normalisé brut (CAP, EDXL-DE, EMSI)")
+
+
+class MessageKind(models.TextChoices):
+    JOURNAL_ENTRY = "journal.entry", _("Entrée de main courante diffusée")
+    SITREP = "sitrep", _("Point de situation (SITREP)")
+    CAP_ALERT = "cap.alert", _("Alerte CAP")
+    EMSI = "emsi", _("Situation EMSI")
+    EDXL_DE = "edxl-de", _("Enveloppe EDXL-DE")
+
+
+class EventModeChoice(models.TextChoices):
+    REAL = "real", _("Réel")
+    EXERCISE = "exercise", _("Exercice")
+    TEST = "test", _("Test")
+
+
+class PartnerEndpoint(models.Model):
+    """Where a partner system receives what the portal sends it (one URL, one signing secret).
+
+    The signing secret must be usable to sign every message, so it is stored (not hashed) and
+    never displayed again after creation (ADR 0008).
+    """
+
+    organisation = models.ForeignKey(
+        "directory.Organisation",
+        on_delete=models.PROTECT,
+        related_name="partner_endpoints",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("nom du système partenaire"), max_length=100)
+    url = models.URLField(_("adresse de réception (https)"), max_length=500)
+    kind = models.CharField(
+        _("format"), max_length=10, choices=EndpointKind.choices, default=EndpointKind.WEBHOOK
+    )
+    secret = models.CharField(max_length=100, editable=False)
+    is_active = models.BooleanField(_("actif"), default=True)
+    modes = models.JSONField(
+        _("modes acceptés"),
+        default=list,
+        help_text=_("Un partenaire peut refuser le trafic d'exercice ou de test."),
+    )
+    subscriptions = models.JSONField(_("messages reçus"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("créé le"))
+    updated_at = models.DateTimeField(_("modifié le"))
+
+    class Meta:
+        verbose_name = _("point de réception partenaire")
+        verbose_name_plural = _("points de réception partenaires")
+        ordering = ["organisation__name", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.organisation}"
+
+    def accepts(self, kind: str, mode: str) -> bool:
+        return self.is_active and kind in self.subscriptions and (not mode or mode in self.modes)
+
+
+class OutboundState(models.TextChoices):
+    QUEUED = "queued", _("en file")
+    SENDING = "sending", _("envoi en cours")
+    RETRYING = "retrying", _("nouvel essai prévu")
+    DELIVERED = "delivered", _("remis")
+    DEAD = "dead", _("abandonné (lettre morte)")
+
+
+class OutboundMessage(models.Model):
+    """One message to one partner endpoint, its raw bytes as sent, and its delivery state."""
+
+    #: ``X-Orsec-Delivery-Id``: the same on every attempt, so the receiver can deduplicate
+    delivery_id = models.UUIDField(_("identifiant de remise"), unique=True, editable=False)
+    endpoint = models.ForeignKey(
+        PartnerEndpoint,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("destinataire"),
+    )
+    kind = models.CharField(_("nature"), max_length=20, choices=MessageKind.choices)
+    standard = models.CharField(_("norme"), max_length=20, blank=True)
+    content_type = models.CharField(_("type de contenu"), max_length=100)
+    body = models.BinaryField(_("message brut"))
+    body_sha256 = models.CharField(max_length=64)
+    mode = models.CharField(_("mode"), max_length=10, blank=True)
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entry = models.ForeignKey(
+        "journal.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entrée concernée"),
+    )
+    journal_entry = models.ForeignKey(
+        "journal.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entrée de main courante de l'envoi"),
+    )
+    #: what caused it (``journal.entry:<id>``): one message per cause and endpoint
+    source_key = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(_("créé le"))
+    state = models.CharField(
+        _("état"), max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("essais"), default=0)
+    next_attempt_at = models.DateTimeField(_("prochain essai"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("dernier essai"), null=True, blank=True)
+    last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("statut HTTP"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("remis le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message sortant")
+        verbose_name_plural = _("messages sortants")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="outbound_unique_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbound_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.endpoint.name} ({self.delivery_id})"
+
+
+class OutboundCursor(models.Model):
+    """How far a trigger has read its source table (``Delivery`` ids for ``journal.entry``)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_id}"
