@@ -1,7 +1,7 @@
 """The database refuses overlapping shifts of one roster, whatever writes them.
 
 * PostgreSQL: an exclusion constraint on ``(roster, [start, end))`` — ranges only, GiST handles
-  ``int4range = `` and ``tstzrange &&`` natively (no ``btree_gist`` extension needed).
+  ``int8range =`` and ``tstzrange &&`` natively (no ``btree_gist`` extension needed).
 * SQLite: triggers before insert and update abort with ``shift_overlap``.
 
 The action checks first (under a lock on the roster row) and gives the clear French message;
@@ -12,7 +12,7 @@ from django.db import migrations
 
 PG_CREATE = (
     "ALTER TABLE oncall_shift ADD CONSTRAINT shift_no_overlap EXCLUDE USING gist "
-    "(int4range(roster_id, roster_id, '[]') WITH =, tstzrange(start, \"end\", '[)') WITH &&)"
+    "(int8range(roster_id, roster_id, '[]') WITH =, tstzrange(start, \"end\", '[)') WITH &&)"
 )
 PG_DROP = "ALTER TABLE oncall_shift DROP CONSTRAINT IF EXISTS shift_no_overlap"
 
