@@ -19,7 +19,7 @@ _DATETIME_ERRORS = {
 }
 
 
-def _datetime_field(label: str) -> forms.DateTimeField:
+def _datetime_field(label: Any) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -264,7 +264,7 @@ def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         context = _event_context(request, event)
         return render(request, "oncall/event_call_lists.html", context, status=400)
     try:

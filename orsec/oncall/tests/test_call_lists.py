@@ -41,10 +41,13 @@ def test_scheme_resolves_against_rosters_at_activation_into_a_snapshot(
     items = list(call_list.items.order_by("order"))
     assert [i.organisation_label for i in items] == ["Préfecture 37", "SDIS 37", "Mairie de Tours"]
     pref, codis, mairie = items
-    assert pref.is_gap and pref.person_name == "" and pref.phone == ""  # nobody on call now
+    assert pref.is_gap
+    assert pref.person_name == ""
+    assert pref.phone == ""
     assert (codis.person_name, codis.phone) == ("Cdt Eric Vasseur", "06 99 00 37 21")
     assert not codis.is_gap
-    assert mairie.phone == "02 99 00 37 61" and not mairie.is_gap  # the 24/7 contact point
+    assert mairie.phone == "02 99 00 37 61"
+    assert not mairie.is_gap
     assert codis.instruction == "Point sur les moyens engagés."
     # a later roster change does not rewrite the call list
     actor = personas.room_lead37.user
@@ -59,7 +62,7 @@ def test_scheme_resolves_against_rosters_at_activation_into_a_snapshot(
     )
     codis.refresh_from_db()
     assert (codis.person_name, codis.phone) == ("Cdt Eric Vasseur", "06 99 00 37 21")
-    text = JournalEntry.objects.filter(event=flood_event).order_by("-seq").first().text
+    text = JournalEntry.objects.filter(event=flood_event).latest("seq").text
     assert "Liste d'appel « Inondation — Indre-et-Loire » lancée : 3 appel(s)" in text
     assert "1 étape(s) sans personne d'astreinte" in text
     assert AuditRecord.objects.filter(action="oncall.call_list.started").exists()
@@ -153,8 +156,9 @@ def test_operator37_ticks_reached_through_page_writes_journal_audit_and_live_mes
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.status == CallStatus.REACHED
-    assert item.ticked_by == personas.operator37.user and item.revision == 1
-    entry = JournalEntry.objects.filter(event=flood_event).order_by("-seq").first()
+    assert item.ticked_by == personas.operator37.user
+    assert item.revision == 1
+    entry = JournalEntry.objects.filter(event=flood_event).latest("seq")
     assert entry.text == (
         "Liste d'appel « Inondation — Indre-et-Loire », étape 2 — SDIS 37 "
         "(Officier CODIS, Cdt Eric Vasseur) : joint.\nCommentaire : Point dans 30 min"
@@ -234,7 +238,8 @@ def test_api_lists_call_lists_and_ticks(personas: Any, oncall: Any, flood_event:
         headers=JSON,
     )
     assert ticked.status_code == 200
-    assert ticked.json()["status"] == "called" and ticked.json()["revision"] == 1
+    assert ticked.json()["status"] == "called"
+    assert ticked.json()["revision"] == 1
 
 
 def test_observer_sees_call_list_without_phones_and_cannot_tick(
@@ -247,7 +252,8 @@ def test_observer_sees_call_list_without_phones_and_cannot_tick(
     assert "Cdt Eric Vasseur" in page.content.decode()
     assert "06 99 00 37 21" not in page.content.decode()
     api = client.get(f"/api/v1/events/{flood_event.pk}/call-lists", headers=JSON).json()
-    assert api["can_tick"] is False and api["call_lists"][0]["items"][1]["phone"] is None
+    assert api["can_tick"] is False
+    assert api["call_lists"][0]["items"][1]["phone"] is None
     assert (
         client.post(f"/astreintes/appel/{item.pk}/pointer/", {"status": "called"}).status_code
         == 403
@@ -282,7 +288,8 @@ def test_operator45_gets_404_on_call_list_pages_and_api(
         content_type="application/json",
         headers=JSON,
     )
-    assert tick.status_code == 404 and tick.json()["code"] == "not_found"
+    assert tick.status_code == 404
+    assert tick.json()["code"] == "not_found"
     item.refresh_from_db()
     assert item.status == CallStatus.TO_CALL
 
@@ -316,6 +323,7 @@ def test_scheme_pages_for_cod_and_not_for_mayor(personas: Any, oncall: Any) -> N
     listing = operator.get("/astreintes/schemas/").content.decode()
     assert "Inondation — Indre-et-Loire" in listing
     detail = operator.get(f"/astreintes/schemas/{oncall.scheme.pk}/")
-    assert detail.status_code == 200 and "Inondation" in detail.content.decode()
+    assert detail.status_code == 200
+    assert "Inondation" in detail.content.decode()
     mayor = personas.client_for("mayor_tours")
     assert mayor.get(f"/astreintes/schemas/{oncall.scheme.pk}/").status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ def test_demo_rosters_cover_now_plus_minus_a_week_and_reload_cleanly(
             [on_call] = who_is_on_call(roster, at)
             assert not on_call.is_gap, (roster.label, at)
         shifts = list(Shift.objects.filter(roster=roster).order_by("start"))
-        assert all(a.end == b.start for a, b in zip(shifts, shifts[1:], strict=False))
+        assert all(a.end == b.start for a, b in itertools.pairwise(shifts))
     [call_list] = CallList.objects.filter(event=flood_event)
     assert call_list.scheme_name == SCHEME_NAME
     assert call_list.items.count() == 5
