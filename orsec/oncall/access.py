@@ -33,6 +33,7 @@ from orsec.directory.models import Organisation
 from orsec.events.access import access_event_by_id, get_event_abilities
 from orsec.events.models import Event
 from orsec.oncall.models import AlertScheme, CallList, CallListItem, Roster, Shift
+from orsec.territories.models import Territory
 
 #: Roles that see whole rosters of the organisations their scope covers.
 ROSTER_ROLES = frozenset(
@@ -160,6 +161,14 @@ def access_scheme_by_id(user: Any, scheme_id: int) -> AlertScheme:
             record_access_denied(user, AlertScheme, scheme_id)
         raise Http404
     return scheme
+
+
+def scheme_territories_for(user: Any) -> QuerySet[Territory]:
+    """Territories the user may create alert schemes on: their own (room lead, préfet's staff)."""
+    scope = scope_of(user)
+    if scope.is_empty or scope.is_read_only or not scope.roles & SCHEME_EDIT_ROLES:
+        return Territory.objects.none()
+    return Territory.objects.filter(path__in=scope.paths).defer("boundary").order_by("path")
 
 
 def get_scheme_abilities(user: Any, scheme: AlertScheme) -> dict[str, bool]:

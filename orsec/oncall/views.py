@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from orsec.directory.access import organisations_visible_to
 from orsec.events.access import access_event_by_id
 from orsec.events.models import EventType
 from orsec.oncall.access import (
@@ -28,21 +29,25 @@ from orsec.oncall.access import (
     get_scheme_abilities,
     rosters_editable_organisations,
     rosters_visible_to,
+    scheme_territories_for,
     schemes_visible_to,
 )
 from orsec.oncall.actions import (
     OncallError,
+    StepSpec,
     do_add_shift,
     do_export_roster,
     do_remove_shift,
+    do_save_alert_scheme,
     do_save_roster,
     do_start_call_list,
     do_tick_call_item,
     schemes_for_event,
 )
-from orsec.oncall.forms import RosterForm, ShiftForm, TickForm
-from orsec.oncall.models import CallStatus, Shift
+from orsec.oncall.forms import STEP_ROWS, RosterForm, SchemeForm, ShiftForm, StepFormSet, TickForm
+from orsec.oncall.models import AlertScheme, CallStatus, Shift
 from orsec.oncall.queries import on_call_board
+from orsec.territories.models import Territory
 
 #: Past shifts shown on a roster page (older ones are in the CSV export).
 PAST_SHIFTS_SHOWN = 10
@@ -187,7 +192,12 @@ def roster_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def scheme_list(request: HttpRequest) -> HttpResponse:
     schemes = schemes_visible_to(request.user).prefetch_related("steps")
-    context = {"title": _("Schémas d'alerte"), "nav": "oncall", "schemes": schemes}
+    context = {
+        "title": _("Schémas d'alerte"),
+        "nav": "oncall",
+        "schemes": schemes,
+        "can_create": scheme_territories_for(request.user).exists(),
+    }
     return render(request, "oncall/schemes.html", context)
 
 
@@ -205,6 +215,96 @@ def scheme_detail(request: HttpRequest, scheme_id: int) -> HttpResponse:
         "abilities": get_scheme_abilities(request.user, scheme),
     }
     return render(request, "oncall/scheme.html", context)
+
+
+def _scheme_form_page(
+    request: HttpRequest, scheme: AlertScheme | None, territories: Any
+) -> HttpResponse:
+    organisations = organisations_visible_to(request.user).order_by("territory__path", "name")
+    if request.method == "POST":
+        form = SchemeForm(request.POST, territories=territories)
+        steps = StepFormSet(request.POST, form_kwargs={"organisations": organisations})
+        if form.is_valid() and steps.is_valid():
+            specs = [
+                StepSpec(
+                    organisation=row["organisation"],
+                    roster=row.get("roster"),
+                    function=row.get("function"),
+                    instruction=row.get("instruction", ""),
+                )
+                for row in steps.cleaned_data
+                if row and row.get("organisation")
+            ]
+            data = form.cleaned_data
+            try:
+                saved = do_save_alert_scheme(
+                    request.user,
+                    territory=data["territory"],
+                    name=data["name"],
+                    event_types=data["event_types"],
+                    steps=specs,
+                    scheme=scheme,
+                    is_active=data["is_active"],
+                    request=request,
+                )
+            except OncallError as error:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
+            else:
+                messages.success(request, _("Schéma d'alerte enregistré."))
+                return HttpResponseRedirect(reverse("oncall:scheme", args=[saved.pk]))
+        status = 400
+    else:
+        initial: dict[str, Any] = {"is_active": True}
+        rows: list[dict[str, Any]] = []
+        if scheme is not None:
+            initial = {
+                "name": scheme.name,
+                "territory": scheme.territory_id,
+                "event_types": scheme.event_types,
+                "is_active": scheme.is_active,
+            }
+            rows = [
+                {
+                    "organisation": s.organisation_id,
+                    "roster": s.roster_id,
+                    "function": s.function_id,
+                    "instruction": s.instruction,
+                }
+                for s in scheme.steps.all()
+            ]
+        rows += [{}] * max(0, STEP_ROWS - len(rows))
+        form = SchemeForm(initial=initial, territories=territories)
+        steps = StepFormSet(initial=rows, form_kwargs={"organisations": organisations})
+        status = 200
+    context = {
+        "title": scheme.name if scheme else _("Nouveau schéma d'alerte"),
+        "nav": "oncall",
+        "scheme": scheme,
+        "form": form,
+        "steps": steps,
+    }
+    return render(request, "oncall/scheme_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def scheme_create(request: HttpRequest) -> HttpResponse:
+    territories = scheme_territories_for(request.user)
+    if not territories.exists():
+        raise PermissionDenied
+    return _scheme_form_page(request, None, territories)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def scheme_edit(request: HttpRequest, scheme_id: int) -> HttpResponse:
+    scheme = access_scheme_by_id(request.user, scheme_id)
+    if not get_scheme_abilities(request.user, scheme)["change"]:
+        raise PermissionDenied
+    territories = scheme_territories_for(request.user) | Territory.objects.filter(
+        pk=scheme.territory_id
+    )
+    return _scheme_form_page(request, scheme, territories.distinct())
 
 
 # --- Call lists of an event ------------------------------------------------------------------
