@@ -152,7 +152,7 @@ def roster_export(request: HttpRequest, roster_id: int) -> HttpResponse:
     content = do_export_roster(request.user, roster, request=request)
     response = HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="astreinte-{roster.pk}.csv"'
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
