@@ -104,7 +104,7 @@ def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
     return [_plan_out(row.plan, today) for row in rows]
 
 
-@router.get("/plans/{plan_id}", response=PlanDetailOut, summary="Un plan et ses versions")
+@router.get("/plans/{int:plan_id}", response=PlanDetailOut, summary="Un plan et ses versions")
 def get_plan(request: HttpRequest, plan_id: PlanId) -> dict[str, Any]:
     require_verb(request, "events:read")
     user = principal(request)
@@ -116,7 +116,7 @@ def get_plan(request: HttpRequest, plan_id: PlanId) -> dict[str, Any]:
 
 
 @router.get(
-    "/plans/versions/{version_id}/export",
+    "/plans/versions/{int:version_id}/export",
     response=dict[str, Any],
     summary="Exporter une version (orsec-plan/1)",
 )
@@ -198,7 +198,7 @@ class ActivationStatusOut(Schema):
 
 
 @router.get(
-    "/events/{event_id}/plans",
+    "/events/{int:event_id}/plans",
     response=ActivationStatusOut,
     summary="Plans activés sur un événement et avancement par acteur",
 )
@@ -238,7 +238,7 @@ class ItemOut(Schema):
 
 
 @router.post(
-    "/plans/checklist-items/{item_id}/tick",
+    "/plans/checklist-items/{int:item_id}/tick",
     response=ItemOut,
     summary="Cocher (ou décocher) une action d'une fiche réflexe",
 )
