@@ -20,11 +20,11 @@ def plan_progress_panel(
 ) -> dict[str, Any] | None:
     """Activated plans and each actor's progress; nothing when no plan is active and the user
     may not activate one."""
-    activations = list(active_activations(event))
+    rows = progress_by_actor(event)  # one query; empty when no plan is active
     can_activate = may_activate(abilities)
-    if not activations and not can_activate:
+    if not rows and not can_activate:
         return None
-    rows = progress_by_actor(event)
+    activations = list(active_activations(event)) if rows else []
     return {
         "title": _("Plans activés — fiches réflexes"),
         "template": "dashboards/panels/plan_progress.html",
