@@ -129,10 +129,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "templates": list(plan_templates().values()),
             "territory_filter": territory_filter,
             "all_territories": sorted(
-                {
-                    (r.plan.territory_path, r.plan.territory.name)
-                    for r in plan_rows(plans_visible_to(request.user), today)
-                }
+                {(r.plan.territory_path, r.plan.territory.name) for r in rows}
             )
             if not territory_filter
             else [],

@@ -33,10 +33,10 @@ def test_operator45_gets_404_on_every_page_and_endpoint(
 ) -> None:
     version = approved_version37
     plan = version.plan
-    section = version.sections.first()
-    sheet = version.sheets.first()
-    item = sheet.items.first()
-    check = ChecklistItem.objects.filter(event=flood_event).first()
+    section = version.sections.all()[0]
+    sheet = version.sheets.all()[0]
+    item = sheet.items.all()[0]
+    check = ChecklistItem.objects.filter(event=flood_event)[0]
     document = PlanDocument.objects.create(
         version=version,
         filename="carte.pdf",
@@ -100,7 +100,7 @@ def test_mayor_reads_the_departement_plan(approved_version37: Any, personas: Any
     client = personas.client_for("mayor_tours")
     assert client.get(f"/plans/version/{approved_version37.pk}/").status_code == 200
     # but does not edit it
-    section = approved_version37.sections.first()
+    section = approved_version37.sections.all()[0]
     response = client.post(
         f"/plans/version/{approved_version37.pk}/section/{section.pk}/", {"title": "x"}
     )

@@ -118,7 +118,7 @@ def test_sdis_liaison_ticks_and_comments_into_the_journal(
 ) -> None:
     _activate(personas, flood_event, approved_version37)
     sdis = personas.organisations["sdis37"]
-    item = ChecklistItem.objects.filter(event=flood_event, organisation=sdis).first()
+    item = ChecklistItem.objects.filter(event=flood_event, organisation=sdis)[0]
     client = personas.client_for("liaison_sdis37")
     page = client.get(f"/plans/evenement/{flood_event.pk}/fiches/{sdis.pk}/")
     assert page.status_code == 200
@@ -139,7 +139,7 @@ def test_sdis_liaison_ticks_and_comments_into_the_journal(
     assert "Deux embarcations" in entries[1].text
     # the mayor of Tours may not tick the SDIS's items
     mayor = personas.client_for("mayor_tours")
-    other = ChecklistItem.objects.filter(event=flood_event, organisation=sdis, done=False).first()
+    other = ChecklistItem.objects.filter(event=flood_event, organisation=sdis, done=False)[0]
     response = mayor.post(
         f"/plans/action/{other.pk}/cocher/", {"done": "1", "expected_revision": other.revision}
     )
@@ -150,7 +150,7 @@ def test_concurrent_tick_conflict(approved_version37: Any, flood_event: Any, per
     _activate(personas, flood_event, approved_version37)
     item = ChecklistItem.objects.filter(
         event=flood_event, organisation=personas.organisations["sdis37"]
-    ).first()
+    )[0]
     seen = item.revision
     do_tick_item(personas.liaison_sdis37.user, item, done=True, expected_revision=seen)
     with pytest.raises(PlanError) as caught:
@@ -180,7 +180,7 @@ def test_progress_panel_on_the_event_page(
     _activate(personas, flood_event, approved_version37)
     item = ChecklistItem.objects.filter(
         event=flood_event, organisation=personas.organisations["sdis37"]
-    ).first()
+    )[0]
     do_tick_item(personas.liaison_sdis37.user, item, done=True, expected_revision=0)
     client = personas.client_for("operator37")
     html = client.get(f"/evenements/{flood_event.pk}/").content.decode()
@@ -205,7 +205,7 @@ def test_deactivation_is_recorded_and_stops_ticks(
     assert JournalEntry.objects.filter(
         event_id=flood_event.pk, text__startswith="Désactivation du plan"
     ).exists()
-    item = activation.items.first()
+    item = activation.items.all()[0]
     with pytest.raises(PlanError) as caught:
         do_tick_item(personas.operator37.user, item, done=True, expected_revision=0)
     assert caught.value.code == "activation_ended"
