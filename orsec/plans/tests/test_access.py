@@ -149,3 +149,37 @@ def test_overdue_exercise_and_due_review_are_listed(personas: Any) -> None:
     do_record_exercise(mayor, plan, held_on=date(2026, 1, 10), title="Exercice 2026")
     row = next(p for p in client.get("/api/v1/plans").json() if p["title"] == "PCS de Tours")
     assert row["exercise_overdue"] is False
+
+
+def test_oversized_document_is_refused(draft_plan37: Any, personas: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr("orsec.plans.actions.MAX_DOCUMENT_BYTES", 1024)
+    version = draft_plan37.versions.get()
+    client = personas.client_for("room_lead37")
+    big = SimpleUploadedFile("annexe.pdf", b"%PDF-1.7\n" + b"0" * 2048)
+    response = client.post(
+        f"/plans/version/{version.pk}/documents/", {"document": big}, follow=True
+    )
+    assert "dépasse la taille maximale" in response.content.decode()
+    assert not PlanDocument.objects.exists()
+
+
+def test_zone_and_national_see_the_departement_plan_through_the_api(
+    approved_version37: Any, personas: Any
+) -> None:
+    for key in ("zone_ouest", "national"):
+        client = personas.client_for(key)
+        response = client.get(f"/api/v1/plans/{approved_version37.plan_id}")
+        assert response.status_code == 200, key
+        body = response.json()
+        assert body["versions"][0]["decree_number"] == "2026-PREF-001"
+        assert body["abilities"]["edit"] is False
+
+
+def test_observer_may_not_tick(activated: Any, flood_event: Any, personas: Any) -> None:
+    item = ChecklistItem.objects.filter(event=flood_event)[0]
+    client = personas.client_for("observer37")
+    assert client.get(f"/plans/evenement/{flood_event.pk}/").status_code == 200
+    response = client.post(
+        f"/plans/action/{item.pk}/cocher/", {"done": "1", "expected_revision": 0}
+    )
+    assert response.status_code == 403
