@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -408,9 +410,11 @@ def do_update_section(
 
 
 def _unique_key(existing: Iterable[str], text: str) -> str:
+    """A key of the exchange format (``[a-z0-9][a-z0-9-]*``) made from ``text``, unique among
+    ``existing``: « Évacuer l'école » → ``evacuer-l-ecole``."""
     taken = set(existing)
-    base = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40] or "action"
-    base = "".join(c for c in base if c.isascii()) or "action"
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40].strip("-") or "action"
     key, n = base, 2
     while key in taken:
         key, n = f"{base}-{n}", n + 1
@@ -495,16 +499,17 @@ def do_attach_document(
             "document_too_large",
             "document",
         )
-    content = b""
+    buffer = bytearray()
     for chunk in upload.chunks():
-        content += chunk
-        if len(content) > MAX_DOCUMENT_BYTES:
+        buffer += chunk
+        if len(buffer) > MAX_DOCUMENT_BYTES:
             raise PlanError(
                 _("« %(name)s » dépasse la taille maximale de %(max)s Mo.")
                 % {"name": name, "max": MAX_DOCUMENT_BYTES // 2**20},
                 "document_too_large",
                 "document",
             )
+    content = bytes(buffer)
     if not content:
         raise PlanError(_("« %(name)s » est vide.") % {"name": name}, "document_empty", "document")
     content_type = sniff_content_type(content[:512])
@@ -800,6 +805,14 @@ def resolve_actor(kind: str, event: Event) -> list[Organisation]:
     return []
 
 
+def plan_applies_to(plan: Plan, event: Event) -> bool:
+    """The plan's territory is the event's, above it, or one of the event's communes."""
+    path = plan.territory_path
+    if event.territory_path == path or event.territory_path.startswith(path + "/"):
+        return True
+    return EventCommune.objects.filter(event=event, commune_path=path).exists()
+
+
 def _lock_open_event(event: Event) -> Event:
     locked = Event.objects.select_for_update().select_related("territory").get(pk=event.pk)
     if not locked.is_open:
@@ -844,6 +857,16 @@ def do_activate_plan(
             )
             % {"n": version.number, "state": _state_label(version.state).lower()},
             "version_not_approved",
+        )
+    if not plan_applies_to(version.plan, event):
+        raise PlanError(
+            _(
+                "Le plan « %(plan)s » ne couvre pas le territoire de l'événement : seuls les "
+                "plans de son territoire, des territoires au-dessus ou de ses communes "
+                "s'activent."
+            )
+            % {"plan": version.plan.title},
+            "plan_not_applicable",
         )
     chosen = list(sections)
     if not chosen:

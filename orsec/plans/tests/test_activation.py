@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,12 +13,17 @@ from orsec.live.models import OutboxMessage
 from orsec.plans.actions import (
     PlanError,
     do_activate_plan,
+    do_approve_version,
+    do_create_plan,
     do_deactivate_plan,
     do_new_version,
+    do_submit_for_review,
     do_tick_item,
 )
+from orsec.plans.content import plan_templates
 from orsec.plans.models import ActivationState, ActivationTransition, ChecklistItem
 from orsec.plans.tests.conftest import approve
+from orsec.territories.models import Territory, TerritoryKind
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +217,17 @@ def test_deactivation_is_recorded_and_stops_ticks(
     assert caught.value.code == "activation_ended"
     with pytest.raises(PlanError):
         do_deactivate_plan(personas.room_lead37.user, activation, reason="encore")
+
+
+def test_plan_of_another_commune_does_not_apply(flood_event: Any, personas: Any) -> None:
+    amboise = Territory.objects.get(kind=TerritoryKind.COMMUNE, code="37003")
+    document = dict(plan_templates()["inondation"].document, level="commune")
+    plan = do_create_plan(personas.room_lead37.user, document, territory=amboise)
+    version = plan.versions.get()
+    do_submit_for_review(personas.room_lead37.user, version, reviewers=[personas.operator37.user])
+    do_approve_version(
+        personas.room_lead37.user, version, decree_number="A-1", decree_date=date(2025, 1, 1)
+    )
+    with pytest.raises(PlanError) as caught:
+        _activate(personas, flood_event, version)
+    assert caught.value.code == "plan_not_applicable"

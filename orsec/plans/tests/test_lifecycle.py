@@ -19,7 +19,7 @@ from orsec.plans.actions import (
     do_replace_version_content,
     do_update_section,
 )
-from orsec.plans.content import serialize_version
+from orsec.plans.content import serialize_version, validate_document
 from orsec.plans.models import Plan, PlanVersionTransition, VersionState
 from orsec.plans.tests.conftest import approve, departement
 
@@ -183,3 +183,13 @@ def test_stale_draft_edit_is_refused(draft_plan37: Any, personas: Any) -> None:
 def test_comment_on_a_draft_is_refused(draft_plan37: Any, personas: Any) -> None:
     with pytest.raises(PlanError):
         do_comment_version(personas.room_lead37.user, draft_plan37.versions.get(), text="Trop tôt")
+
+
+def test_added_item_gets_an_exportable_key(draft_plan37: Any, personas: Any) -> None:
+    version = draft_plan37.versions.get()
+    sheet = version.sheets.get(key="mairie-alerte")
+    item = do_add_item(personas.room_lead37.user, sheet, text="À l'école : évacuer la cour")
+    assert item.key == "a-l-ecole-evacuer-la-cour"
+    twin = do_add_item(personas.room_lead37.user, sheet, text="À l'école : évacuer la cour")
+    assert twin.key == "a-l-ecole-evacuer-la-cour-2"
+    validate_document(serialize_version(version))
