@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
-from orsec.plans.actions import do_activate_plan, do_new_version, do_submit_for_review
+from orsec.plans.actions import (
+    do_activate_plan,
+    do_copy_template,
+    do_new_version,
+    do_record_exercise,
+    do_submit_for_review,
+)
+from orsec.plans.tests.conftest import departement
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +63,19 @@ def test_mayor_sees_the_tours_checklist_and_ticks(
     # an organisation without items: 404
     sdis45 = personas.organisations["cod45"]
     assert client.get(f"/plans/evenement/{flood_event.pk}/fiches/{sdis45.pk}/").status_code == 404
+
+
+def test_plan_list_query_count_is_pinned(personas: Any, django_assert_max_num_queries: Any) -> None:
+    lead = personas.room_lead37.user
+    territory = departement("37")
+    for key in ("inondation", "novi", "canicule", "inondation", "novi"):
+        plan = do_copy_template(lead, key, territory=territory)
+        do_record_exercise(lead, plan, held_on=date(2025, 1, 1), title="Exercice")
+    client = personas.client_for("operator37")
+    client.get("/plans/")  # warm caches
+    # session + user + OTP device + scope = 4; plans 1, versions 1, exercises 1;
+    # editable territories 1 — independent of the number of plans
+    with django_assert_max_num_queries(4 + 4):
+        assert client.get("/plans/").status_code == 200
+    with django_assert_max_num_queries(4 + 3):
+        assert client.get("/api/v1/plans").status_code == 200
