@@ -18,6 +18,7 @@ urlpatterns = [
     path("partenaires/", include("orsec.partners.urls")),
     path("alertes/", include("orsec.alerts.urls")),
     path("astreintes/", include("orsec.oncall.urls")),
+    path("plans/", include("orsec.plans.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

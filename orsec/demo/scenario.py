@@ -20,6 +20,7 @@ from orsec.audit.actions import record_audit
 from orsec.demo.demo_dissemination import build_routing_rules
 from orsec.demo.demo_events import build_events
 from orsec.demo.demo_oncall import build_oncall
+from orsec.demo.demo_plans import build_plans_demo
 from orsec.demo.demo_reports import build_reports_demo
 from orsec.directory.models import ContactKind, ContactPoint, Function, Organisation
 from orsec.directory.models import OrganisationKind as K
@@ -317,5 +318,6 @@ def load_demo(
     events = build_events(users, organisations)
     build_oncall(users, organisations, events)
     build_reports_demo(events["flood"], users)
+    build_plans_demo(events["flood"], users)
     record_audit("demo.load", actor_label="make run", data={"personas": len(people)})
     return people
