@@ -32,6 +32,7 @@ from orsec.journal.chain import append_entry, chain_for_event
 from orsec.journal.files import ALLOWED_TYPES, safe_filename, sniff_content_type
 from orsec.journal.models import Channel, EntryKind
 from orsec.live.outbox import event_topic, queue_live_message
+from orsec.oncall.actions import start_call_lists_for_event
 from orsec.plans.content import (
     PlanContentError,
     plan_templates,
@@ -998,8 +999,9 @@ def do_activate_plan(
         },
     )
     _live(event, {"event": event.pk, "activation": activation.pk})
-    # Activation complete: the lead wires the alert call trees here (orsec.oncall, another
-    # helper): ``start_call_lists_for_event(actor, event)``. Not implemented in this app.
+    # the alert call trees (schémas d'alerte) of the event's type, resolved against the on-call
+    # rosters now, in the same transaction (idempotent: a scheme already started is skipped)
+    start_call_lists_for_event(actor, event, request=request, now=now)
     return activation
 
 

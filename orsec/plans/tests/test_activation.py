@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from orsec.dissemination.models import Delivery, DeliveryState
+from orsec.events.models import EventType
 from orsec.journal.models import EntryKind, JournalEntry
 from orsec.live.models import OutboxMessage
+from orsec.oncall.actions import StepSpec, do_add_shift, do_save_alert_scheme, do_save_roster
+from orsec.oncall.models import CallList, CallListItem
 from orsec.plans.actions import (
     PlanError,
     do_activate_plan,
@@ -231,3 +235,35 @@ def test_plan_of_another_commune_does_not_apply(flood_event: Any, personas: Any)
     with pytest.raises(PlanError) as caught:
         _activate(personas, flood_event, version)
     assert caught.value.code == "plan_not_applicable"
+
+
+def test_activation_starts_the_flood_alert_scheme_once(
+    approved_version37: Any, flood_event: Any, personas: Any
+) -> None:
+    lead, sdis = personas.room_lead37.user, personas.organisations["sdis37"]
+    codis = do_save_roster(lead, organisation=sdis, label="Officier CODIS")
+    now = timezone.now()
+    do_add_shift(
+        lead,
+        codis,
+        person_name="Cdt Eric Vasseur",
+        phone="06 99 00 37 21",
+        start=now - timedelta(hours=1),
+        end=now + timedelta(hours=8),
+    )
+    do_save_alert_scheme(
+        lead,
+        territory=sdis.territory,
+        name="Inondation — Indre-et-Loire",
+        event_types=[EventType.FLOOD],
+        steps=[StepSpec(sdis, roster=codis, instruction="Point sur les moyens engagés.")],
+    )
+    _activate(personas, flood_event, approved_version37, "inondation")
+    call_list = CallList.objects.get(event=flood_event)
+    item = CallListItem.objects.get(call_list=call_list)
+    assert item.person_name == "Cdt Eric Vasseur"  # resolved against the roster at activation
+    # a second section activated later does not start the scheme again
+    other = approved_version37.sections.exclude(key="inondation").first()
+    if other is not None:
+        do_activate_plan(lead, flood_event, approved_version37, [other])
+    assert CallList.objects.filter(event=flood_event).count() == 1
