@@ -21,9 +21,7 @@ XLINK = "http://www.w3.org/1999/xlink"
 CT = "urn:oasis:names:tc:emergency:edxl:ct:1.0"
 
 # Lenient on input: fractional seconds and "Z" accepted; an offset (or Z) is required.
-_INPUT_DATETIME = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+_INPUT_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True)

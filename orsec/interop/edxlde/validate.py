@@ -48,7 +48,14 @@ from ..xmlpaths import (
     namespace_of,
     path_from_schema_error,
 )
-from .parse import EdxlDocument, Envelope, document_of, parse_datetime, read_envelope, strip_fraction
+from .parse import (
+    EdxlDocument,
+    Envelope,
+    document_of,
+    parse_datetime,
+    read_envelope,
+    strip_fraction,
+)
 
 _SCHEMAS = {
     "2.0": "edxl-de/v2.0/edxl-de-v2.0-envelope-only.xsd",
@@ -220,7 +227,9 @@ def payload_errors_of(payload: Any, envelope: Envelope) -> list[ValidationError]
     name = local_name(payload.tag)
     if namespace in CAP_NAMESPACES and name == "alert":
         own = copy.deepcopy(payload)
-        return validate_cap_document(CapDocument(root=own, version=CAP_NAMESPACES[namespace])).errors
+        return validate_cap_document(
+            CapDocument(root=own, version=CAP_NAMESPACES[namespace])
+        ).errors
     if namespace.startswith(hub.HUB_NAMESPACE_PREFIXES):
         if name == "message":
             message = hub.message_from_xml(payload)

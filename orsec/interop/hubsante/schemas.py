@@ -26,7 +26,6 @@ SCHEMA_DIR = SCHEMAS_DIR / "hubsante" / "json-schema"
 BASE_URI = "classpath:/json-schema/"
 
 
-
 def _refuse_retrieval(uri: str) -> Any:
     raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 

@@ -319,7 +319,9 @@ def xml_to_json(element: Any, node: dict[str, Any] | None, model: str) -> Any:
             value = xml_to_json(child, prop_resolved, prop_model)
             if name in result:
                 previous = result[name]
-                result[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+                result[name] = (
+                    [*previous, value] if isinstance(previous, list) else [previous, value]
+                )
             else:
                 result[name] = value
     return result
@@ -340,9 +342,7 @@ def message_from_xml(element: Any) -> dict[str, Any]:
             prop = header.get("properties", {}).get(name)
             resolved, model = schemas.resolve(prop, "RC-DE") if prop else (None, "RC-DE")
             if resolved is not None and _schema_type(resolved) == "array":
-                result.setdefault(name, []).append(
-                    xml_to_json(child, resolved.get("items"), model)
-                )
+                result.setdefault(name, []).append(xml_to_json(child, resolved.get("items"), model))
             else:
                 result[name] = xml_to_json(child, resolved, model)
     return result
