@@ -7,9 +7,9 @@ Shapes accepted (the three the ANS samples use):
 * a **use-case message alone**, wrapped in its key: ``{"createCase": {…}}``,
   ``{"reference": {…}}`` (JSON), or ``<createCase xmlns="urn:emergency:eda:1.9:createCase">``
   (XML);
-* the ``message`` element of an EDXL-DE envelope in XML (``<message xmlns="urn:emergency:cisu:3.0">``
+* the ``message`` element of an EDXL-DE envelope in XML (namespace ``urn:emergency:cisu:3.0``
   or ``urn:emergency:eda:1.9``): validated by :mod:`orsec.interop.edxlde` through
-  :func:`message_errors_xml`.
+  :func:`message_from_xml` and :func:`message_errors`.
 
 Step 1 is the published JSON Schema (local registry, no network): the envelope against
 ``EDXL-DE-envelope-only``, then in every ``message`` the RC-DE header (``RC-DE``) and the use case
