@@ -33,8 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orsec.accounts.access import scope_of
-from orsec.events.actions import do_open_event
-from orsec.events.models import EventRuleError
+from orsec.events.actions import EventRuleError, do_open_event
 from orsec.journal.actions import JournalError, do_add_entry
 from orsec.journal.chain import chain_for_event, watch_chain_for
 from orsec.reports.actions import ReportError, do_submit_report

@@ -165,7 +165,10 @@ def test_fractional_seconds_accepted_on_input() -> None:
 
 
 def test_hostile_edxlde_is_refused() -> None:
-    data = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><edxlDistribution xmlns="urn:oasis:names:tc:emergency:EDXL:DE:2.0">&x;</edxlDistribution>'
+    data = (
+        b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]>'
+        b'<edxlDistribution xmlns="urn:oasis:names:tc:emergency:EDXL:DE:2.0">&x;</edxlDistribution>'
+    )
     assert validate_message(data).verdict == "refused"
 
 
