@@ -20,9 +20,12 @@ from ninja import Field, Query, Router, Schema
 
 from orsec.core.api import principal, require_verb
 from orsec.events.access import access_event_by_id, events_visible_to
+from orsec.journal.actions import acting_organisation
 from orsec.reports.access import reports_visible_to
 
 from .geojson.export import MEDIA_TYPE, events_feature_collection, reports_feature_collection
+from .importing import ImportContext
+from .inbox import MAX_INBOX_BYTES, receive
 
 router = Router(tags=["Interopérabilité"])
 
@@ -136,3 +139,35 @@ def event_reports_geojson(
     reports = reports_visible_to(user).filter(event=event)
     rows = list(reports.order_by("-created_at", "-pk")[: filters.limit])
     return _geojson_response(reports_feature_collection(rows))
+
+
+@router.post(
+    "/interop/inbox",
+    summary="Boîte de réception des partenaires (EDXL-DE, Hub Santé/CISU, CAP)",
+    operation_id="interop_inbox",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/xml": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+            "required": True,
+        }
+    },
+)
+def interop_inbox(request: HttpRequest, event: int | None = None) -> HttpResponse:
+    """Receive one message; answer in its own standard (see ``docs/api.md``)."""
+    require_verb(request, "reports:write")
+    user = principal(request)
+    target = access_event_by_id(user, event) if event is not None else None
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > MAX_INBOX_BYTES:
+        return receive(b"x" * (MAX_INBOX_BYTES + 1), "", ImportContext(actor=user))
+    token = getattr(request, "partner_token", None)
+    context = ImportContext(
+        actor=user,
+        organisation=token.organisation if token is not None else acting_organisation(user),
+        event=target,
+        channel="partner",
+    )
+    return receive(request.body, request.headers.get("Content-Type", ""), context)

@@ -56,7 +56,11 @@ class ImportOutcome:
 Importer = Callable[[bytes, ImportContext], ImportOutcome]
 
 #: Standard name (``Verdict.standard``) → dotted path of its importer.
-IMPORTERS: dict[str, str] = {}
+IMPORTERS: dict[str, str] = {
+    "EDXL-DE 2.0": "orsec.interop.edxlde.importer.import_edxlde",
+    "EDXL-DE 1.0": "orsec.interop.edxlde.importer.import_edxlde",
+    "Hub Santé": "orsec.interop.hubsante.importer.import_hubsante",
+}
 
 
 class NotImportable(InvalidMessage):

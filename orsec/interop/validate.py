@@ -1,4 +1,5 @@
-"""Validate a message of any supported standard (auto-detection): CAP and GeoJSON so far."""
+"""Validate a message of any supported standard (auto-detection): CAP, GeoJSON, EDXL-DE 2.0/1.0
+and Hub Santé/CISU (JSON envelope, use case alone in JSON or XML)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ import codecs
 from django.utils.translation import gettext as _
 
 from .cap.validate import validate_cap
+from .edxlde.parse import document_of, is_edxlde_root
+from .edxlde.validate import validate_edxlde_document
 from .errors import InteropError, ValidationError, Verdict
 from .geojson.validate import looks_like_geojson, validate_geojson_document
-from .secure import parse_json
+from .hubsante.validate import (
+    looks_like_hubsante_json,
+    looks_like_hubsante_xml,
+    use_case_from_xml,
+    validate_hubsante_document,
+)
+from .secure import parse_json, parse_xml
 
 
 def _looks_like_json(data: bytes) -> bool:
@@ -26,6 +35,14 @@ def validate_message(data: bytes) -> Verdict:
     ``refused``.
     """
     if not _looks_like_json(data):
+        try:
+            root = parse_xml(data)
+        except InteropError as exc:
+            return Verdict(standard="XML", verdict=exc.verdict, errors=[exc.as_error()])
+        if is_edxlde_root(root):
+            return validate_edxlde_document(document_of(root))
+        if looks_like_hubsante_xml(root):
+            return validate_hubsante_document(use_case_from_xml(root))
         return validate_cap(data)
     try:
         document = parse_json(data)
@@ -33,6 +50,8 @@ def validate_message(data: bytes) -> Verdict:
         return Verdict(standard="JSON", verdict=exc.verdict, errors=[exc.as_error()])
     if looks_like_geojson(document):
         return validate_geojson_document(document)
+    if looks_like_hubsante_json(document):
+        return validate_hubsante_document(document)
     return Verdict(
         standard="JSON",
         verdict="invalid",
