@@ -56,7 +56,13 @@ class ImportOutcome:
 Importer = Callable[[bytes, ImportContext], ImportOutcome]
 
 #: Standard name (``Verdict.standard``) → dotted path of its importer.
-IMPORTERS: dict[str, str] = {}
+IMPORTERS: dict[str, str] = {
+    "EMSI": "orsec.interop.emsi.importer.import_emsi",
+    # CAP alerts: the MeteoAlarm profile goes to the vigilances (alerts, a higher layer), any
+    # other alert to the plain CAP importer of interop (orsec.interop.cap.importer).
+    "CAP 1.2": "orsec.alerts.importer.import_cap",
+    "CAP 1.1": "orsec.alerts.importer.import_cap",
+}
 
 
 class NotImportable(InvalidMessage):
