@@ -70,7 +70,7 @@ def validate_message(data: bytes) -> Verdict:
                 code="json_unknown_standard",
                 message=_(
                     "Message JSON d'un format non reconnu (attendu : GeoJSON, un objet dont le "
-                    "membre « type » est un type GeoJSON, ou EMSI, un objet {\"emsi\": …})."
+                    'membre « type » est un type GeoJSON, ou EMSI, un objet {"emsi": …}).'
                 ),
             )
         ],

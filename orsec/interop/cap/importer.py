@@ -59,9 +59,7 @@ def _area_shapes(area: CapArea) -> list[Any]:
         stretch = max(math.cos(math.radians(lat)), 0.01)
         circle = Point(lon, lat).buffer(degrees, quad_segs=16)
         # a circle in km is an ellipse in degrees: widen it in longitude
-        shapes.append(
-            Polygon([(lon + (x - lon) / stretch, y) for x, y in circle.exterior.coords])
-        )
+        shapes.append(Polygon([(lon + (x - lon) / stretch, y) for x, y in circle.exterior.coords]))
     return shapes
 
 

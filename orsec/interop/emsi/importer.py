@@ -246,7 +246,7 @@ def import_emsi(data: bytes, context: ImportContext) -> ImportOutcome:
         )
     try:
         return _write(message, context)
-    except (*RuleError, ReportError) as error:
+    except (*RuleError, ReportError) as error:  # type: ignore[misc]
         code = error.code if isinstance(error, ReportError) else error_code(error)
         raise InvalidMessage(
             f"emsi_refused_{code}"[:60],

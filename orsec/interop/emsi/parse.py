@@ -264,7 +264,7 @@ def emsi_document_from_json(document: Any) -> EmsiDocument:
     if not looks_like_emsi_json(document) or not isinstance(document["emsi"], dict):
         raise InvalidMessage(
             "emsi_not_a_message",
-            _("Ce n'est pas un message EMSI JSON : un objet {\"emsi\": {…}} est attendu."),
+            _('Ce n\'est pas un message EMSI JSON : un objet {"emsi": {…}} est attendu.'),
             "/",
         )
     return EmsiDocument(variant=HUBSANTE, form="json", content=document["emsi"])
@@ -335,7 +335,7 @@ def _when(node: Any, key: str) -> dt.datetime | None:
 
 
 def _position(node: Any) -> EmsiPosition:
-    coord = next(iter(as_list(node.get("COORD"))), {}) if isinstance(node, dict) else {}
+    coord: Any = next(iter(as_list(node.get("COORD"))), {}) if isinstance(node, dict) else {}
     return EmsiPosition(
         name=_text(node, "NAME"),
         lat=_float(coord, "LAT"),

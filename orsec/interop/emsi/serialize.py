@@ -9,7 +9,7 @@ Mapping of the portal's data:
 
 * CONTEXT.MODE ← event mode (réel → ACTUAL, exercice → EXERCS, test → TEST); LEVEL strategic
   (a COD) written STRTGC (Hub Santé) or STRTG (NexSIS); SECLASS RESTRC; MSGTYPE ALERT;
-* EVENT.ID ``ORSEC-<pk>``; NAME the title; SCALE the gravity (1–5, both scales have five steps);
+* EVENT.ID ``ORSEC-<pk>``; NAME the title; SCALE the gravity (1 to 5, both scales have five steps);
   STATUS IPR (open) or COM (closed); ETYPE.CATEGORY from the event type;
   DECL_DATIME the opening time;
 * CASUALTIES (context ``PRELIM_STAT``) from the confirmed key figures: décédés → TRIAGEBLACK,
@@ -70,7 +70,8 @@ def _event_position(event: Event) -> EmsiPosition | None:
         lon, lat = location["coordinates"][:2]
         return EmsiPosition(name=event.title[:80], lat=float(lat), lon=float(lon))
     if event.bbox_min_lat is not None and event.bbox_max_lat is not None:
-        assert event.bbox_min_lon is not None and event.bbox_max_lon is not None
+        assert event.bbox_min_lon is not None
+        assert event.bbox_max_lon is not None
         return EmsiPosition(
             name=event.title[:80],
             lat=(event.bbox_min_lat + event.bbox_max_lat) / 2,
@@ -83,7 +84,7 @@ def situation_of_event(
     event: Event, *, origin_id: str, origin_name: str, now: dt.datetime | None = None
 ) -> EmsiMessage:
     """The EMSI message of an event's situation and confirmed bilan."""
-    now = now or timezone.now()
+    now = (now or timezone.now()).replace(microsecond=0)
     facts = confirmed_facts(event)
     casualties: tuple[EmsiCasualties, ...] = ()
     if any(key in facts for key in ("dead", "absolute", "relative", "involved", "missing")):
@@ -124,7 +125,7 @@ def situation_of_event(
             actors=("PPL",),
             loctypes=("OTH",),
             scale=event.gravity,
-            declared_at=event.opened_at,
+            declared_at=event.opened_at.replace(microsecond=0) if event.opened_at else None,
             status="COM" if event.closed_at else "IPR",
             casualties=casualties,
             evacuations=evacuations,
@@ -268,7 +269,6 @@ _JSON_INTEGERS = frozenset(
     | {"MISSING", "DISPLACED", "EVACUATED"}
 )
 _JSON_NUMBERS = frozenset({"LAT", "LONG", "HEIGHT"})
-
 
 
 def _typed(key: str, value: Any) -> Any:

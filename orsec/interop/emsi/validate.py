@@ -31,7 +31,6 @@ import datetime as dt
 import json
 import re
 import threading
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -306,10 +305,9 @@ def _check_missions(walker: _Walker, content: dict[str, Any]) -> None:
         if not isinstance(mission, dict):
             continue
         start, end = _scalar(mission.get("START_TIME")), _scalar(mission.get("END_TIME"))
-        if (
-            all(_DATETIME.match(value) and _parse_ok(value) for value in (start, end))
-            and dt.datetime.fromisoformat(end) < dt.datetime.fromisoformat(start)
-        ):
+        if all(
+            _DATETIME.match(value) and _parse_ok(value) for value in (start, end)
+        ) and dt.datetime.fromisoformat(end) < dt.datetime.fromisoformat(start):
             walker.add(
                 walker.items(mission, "END_TIME", parts)[0][1],
                 "emsi_mission_times",
@@ -321,7 +319,7 @@ def semantic_errors(document: EmsiDocument) -> list[ValidationError]:
     walker = _Walker(document)
     content = document.content
     _check_dates(walker, content, [])
-    checks: list[Callable[[], None]] = []
+    events: list[tuple[Any, list[tuple[str, int]]]] = []
     for key, code in (("CONTEXT", "emsi_id_empty"), ("EVENT", "emsi_id_empty")):
         for node, parts in walker.items(content, key, []):
             ids = walker.items(node, "ID", parts)
@@ -330,9 +328,9 @@ def semantic_errors(document: EmsiDocument) -> list[ValidationError]:
                     ids[0][1], code, _("L'identifiant « %(key)s/ID » est vide.") % {"key": key}
                 )
             if key == "EVENT":
-                checks.append(lambda node=node, parts=parts: _check_event(walker, node, parts))
-    for check in checks:
-        check()
+                events.append((node, parts))
+    for node, parts in events:
+        _check_event(walker, node, parts)
     _check_missions(walker, content)
     _check_ids(walker, content)
     return walker.errors
