@@ -4,6 +4,13 @@
 2 = refused for security (DOCTYPE, entity, XInclude, oversize, too deep), unreadable file or
 bad usage. ``FILE`` may be ``-`` for the standard input.
 
+``orsec interop import FILE [--event ID] [--user USERNAME] [--json]``: validates then imports
+through :func:`orsec.interop.importing.import_message` (the code the API and the partner inbox
+use) on behalf of ``USERNAME`` (default: the ``ORSEC_INTEROP_USER`` environment variable); the
+event must be visible to that user. Exit status 0 = imported (or a replay), 1 = invalid or not
+importable, 2 = refused for security, unreadable file, unknown user or event. Importing needs the
+project's settings and database (``DJANGO_SETTINGS_MODULE``, default ``config.settings``).
+
 Validation needs neither the database nor the project's secrets: when
 ``DJANGO_SETTINGS_MODULE`` is not set, a minimal French-language configuration is used.
 """
@@ -20,12 +27,14 @@ from pathlib import Path
 EXIT_STATUS = {"valid": 0, "invalid": 1, "refused": 2}
 
 
-def _setup_django() -> None:
+def _setup_django(needs_database: bool = False) -> None:
     import django
     from django.conf import settings
 
     if settings.configured:
         return
+    if needs_database:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
         base_dir = Path(__file__).resolve().parent.parent.parent
         settings.configure(
@@ -78,6 +87,83 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_STATUS[verdict.verdict]
 
 
+def _import(args: argparse.Namespace) -> int:
+    from django.contrib.auth import get_user_model
+    from django.http import Http404
+    from django.utils.translation import gettext as _
+
+    from orsec.events.access import access_event_by_id
+    from orsec.journal.actions import acting_organisation
+
+    from .errors import InteropError
+    from .importing import ImportContext, import_message
+    from .secure import DEFAULT_MAX_BYTES
+
+    def fail(message: str) -> int:
+        sys.stderr.write(message + "\n")
+        return 2
+
+    try:
+        data = _read(args.file, DEFAULT_MAX_BYTES)
+    except OSError as exc:
+        return fail(
+            _("Lecture impossible de « %(file)s » : %(reason)s")
+            % {"file": args.file, "reason": exc.strerror or exc}
+        )
+    username = args.user or os.environ.get("ORSEC_INTEROP_USER", "")
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if not username or user is None:
+        return fail(
+            _("Utilisateur « %(user)s » inconnu ou inactif (option --user).") % {"user": username}
+        )
+    event = None
+    if args.event is not None:
+        try:
+            event = access_event_by_id(user, args.event)
+        except Http404:
+            return fail(
+                _("Événement %(id)s introuvable ou non visible pour « %(user)s ».")
+                % {"id": args.event, "user": username}
+            )
+    context = ImportContext(
+        actor=user, organisation=acting_organisation(user), event=event, channel="interop"
+    )
+    try:
+        verdict, outcome = import_message(data, context)
+    except InteropError as error:
+        verdict_name, errors = error.verdict, [error.as_error()]
+        standard, summary = "", ""
+    else:
+        verdict_name, errors = verdict.verdict, list(verdict.errors)
+        standard, summary = verdict.standard, outcome.summary if outcome else ""
+    imported = verdict_name == "valid"
+    if args.json:
+        body: dict[str, object] = {
+            "standard": standard,
+            "verdict": verdict_name if not imported else "imported",
+            "errors": [error.as_dict() for error in errors],
+        }
+        if imported and outcome is not None:
+            body.update(
+                summary=summary,
+                event_id=outcome.event_id,
+                entry_ids=outcome.entry_ids,
+                report_ids=outcome.report_ids,
+                replay=outcome.replay,
+            )
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    elif imported:
+        sys.stdout.write(f"{standard} : {summary}\n")
+    else:
+        label = (
+            _("refusé pour raison de sécurité") if verdict_name == "refused" else _("non importé")
+        )
+        lines = [f"{standard or _('Message')} : {label}"]
+        lines += [f"  {e.path} [{e.code}] {e.message}" for e in errors]
+        sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_STATUS[verdict_name]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orsec", description="Portail ORSEC — outils.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -90,12 +176,21 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("file", help="fichier à valider, ou « - » pour l'entrée standard")
     validate.add_argument("--json", action="store_true", help="verdict au format JSON")
     validate.set_defaults(handler=_validate)
+    importer = interop_commands.add_parser(
+        "import",
+        help="Importer un message (CAP, EMSI) : 0 importé, 1 invalide, 2 refusé.",
+    )
+    importer.add_argument("file", help="fichier à importer, ou « - » pour l'entrée standard")
+    importer.add_argument("--event", type=int, help="identifiant de l'événement destinataire")
+    importer.add_argument("--user", help="compte au nom duquel importer (ORSEC_INTEROP_USER)")
+    importer.add_argument("--json", action="store_true", help="résultat au format JSON")
+    importer.set_defaults(handler=_import, needs_database=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_django()
+    _setup_django(getattr(args, "needs_database", False))
     return int(args.handler(args))
 
 

@@ -60,6 +60,11 @@ IMPORTERS: dict[str, str] = {
     "EDXL-DE 2.0": "orsec.interop.edxlde.importer.import_edxlde",
     "EDXL-DE 1.0": "orsec.interop.edxlde.importer.import_edxlde",
     "Hub Santé": "orsec.interop.hubsante.importer.import_hubsante",
+    "EMSI": "orsec.interop.emsi.importer.import_emsi",
+    # CAP alerts: the MeteoAlarm profile goes to the vigilances (alerts, a higher layer), any
+    # other alert to the plain CAP importer of interop (orsec.interop.cap.importer).
+    "CAP 1.2": "orsec.alerts.importer.import_cap",
+    "CAP 1.1": "orsec.alerts.importer.import_cap",
 }
 
 
