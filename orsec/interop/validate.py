@@ -47,10 +47,10 @@ def validate_message(data: bytes) -> Verdict:
             return Verdict(standard="XML", verdict=exc.verdict, errors=[exc.as_error()])
         if is_edxlde_root(root):
             return validate_edxlde_document(document_of(root))
+        if etree.QName(root).localname == "emsi":  # a Hub Santé use case with its own importer
+            return validate_emsi(data)
         if looks_like_hubsante_xml(root):
             return validate_hubsante_document(use_case_from_xml(root))
-        if etree.QName(root).localname == "emsi":
-            return validate_emsi(data)
         return validate_cap(data)
     try:
         document = parse_json(data)
@@ -58,13 +58,13 @@ def validate_message(data: bytes) -> Verdict:
         return Verdict(standard="JSON", verdict=exc.verdict, errors=[exc.as_error()])
     if looks_like_geojson(document):
         return validate_geojson_document(document)
-    if looks_like_hubsante_json(document):
-        return validate_hubsante_document(document)
     if looks_like_emsi_json(document):
         try:
             return validate_emsi_document(emsi_document_from_json(document))
         except InteropError as exc:
             return Verdict(standard="EMSI", verdict=exc.verdict, errors=[exc.as_error()])
+    if looks_like_hubsante_json(document):
+        return validate_hubsante_document(document)
     return Verdict(
         standard="JSON",
         verdict="invalid",

@@ -42,7 +42,8 @@ def test_partner_create_case_opens_event_with_report_entry_and_rc_ref(
         == "fr.health.samuA_2608323d-507d-4cbf-bf74-52007f8124ea"
     )
     inbound = InboundMessage.objects.get(imported=True)
-    assert inbound.event is not None and inbound.event.mode == "real"
+    assert inbound.event is not None
+    assert inbound.event.mode == "real"
     assert inbound.case_id == "fr.health.samu690.DRFR15690240430050"
     assert FieldReport.objects.filter(pk__in=inbound.report_ids, event=inbound.event).count() == 1
     entry = JournalEntry.objects.get(pk=inbound.entry_ids[0])
