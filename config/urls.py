@@ -17,6 +17,7 @@ urlpatterns = [
     path("diffusion/", include("orsec.dissemination.urls")),
     path("partenaires/", include("orsec.partners.urls")),
     path("alertes/", include("orsec.alerts.urls")),
+    path("points-de-situation/", include("orsec.sitreps.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
