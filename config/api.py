@@ -39,6 +39,7 @@ from orsec.partners.auth import PartnerTokenAuth
 from orsec.partners.idempotency import HEADER as IDEMPOTENCY_HEADER
 from orsec.partners.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_MAX_LENGTH
 from orsec.reports.api import router as reports_router
+from orsec.sitreps.api import router as sitreps_router
 
 logger = logging.getLogger("orsec.api")
 
@@ -280,3 +281,4 @@ api.add_router("/", reports_router)
 api.add_router("/", dissemination_router)
 api.add_router("/", partners_router)
 api.add_router("/", interop_router)
+api.add_router("/", sitreps_router)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
 
 from orsec.sitreps.models import Sitrep
 
@@ -34,16 +35,42 @@ def _local_only(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"URL refusée pendant le rendu du SITREP : {url[:80]}")
 
 
+def css_string(value: str) -> str:
+    """``value`` as a CSS string literal (quotes, backslashes, line breaks and ``<`` escaped)."""
+    escaped = "".join(
+        f"\\{ord(c):06x}" if c in '"\\<>\n\r' or ord(c) < 32 else c for c in value
+    )
+    return f'"{escaped}"'
+
+
+def page_css(sitrep: Sitrep, marker: str) -> str:
+    """The running header and footer of every page (``@page`` margin boxes)."""
+    number = f"SITREP n° {sitrep.number}"
+    if sitrep.frozen_at:
+        number += " — " + formats.date_format(timezone.localtime(sitrep.frozen_at), "d/m/Y H:i")
+    rules = [
+        f"@top-left {{ content: {css_string(sitrep.emitting_label)}; }}",
+        f"@top-right {{ content: {css_string(number)}; }}",
+        f"@bottom-left {{ content: {css_string('SHA-256 ' + sitrep.frozen_hash)}; }}",
+    ]
+    if marker:
+        banner = f"{marker} – {marker} – {marker}"
+        rules.append(
+            f"@top-center {{ content: {css_string(banner)}; color: #ce0500; font-weight: bold; }}"
+        )
+    return "@page { " + " ".join(rules) + " }"
+
+
 def render_html(sitrep: Sitrep) -> str:
+    marker = {"exercise": "EXERCICE", "test": "TEST"}.get(sitrep.mode, "")
     with translation.override("fr"):
         return render_to_string(
             "sitreps/pdf.html",
             {
                 "sitrep": sitrep,
                 "sections": sitrep.sections(),
-                "marker": "EXERCICE" if sitrep.mode == "exercise" else "TEST"
-                if sitrep.mode == "test"
-                else "",
+                "marker": marker,
+                "page_css": mark_safe(page_css(sitrep, marker)),  # noqa: S308 - escaped above
             },
         )
 
