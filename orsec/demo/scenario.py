@@ -20,6 +20,7 @@ from orsec.audit.actions import record_audit
 from orsec.demo.demo_dissemination import build_routing_rules
 from orsec.demo.demo_events import build_events
 from orsec.demo.demo_reports import build_reports_demo
+from orsec.demo.demo_sitreps import build_sitreps_demo
 from orsec.directory.models import ContactKind, ContactPoint, Function, Organisation
 from orsec.directory.models import OrganisationKind as K
 from orsec.territories.models import Territory
@@ -315,5 +316,6 @@ def load_demo(
     build_routing_rules()
     events = build_events(users, organisations)
     build_reports_demo(events["flood"], users)
+    build_sitreps_demo(events["flood"], users, organisations)
     record_audit("demo.load", actor_label="make run", data={"personas": len(people)})
     return people
