@@ -20,7 +20,7 @@ from django.http import Http404
 from orsec.accounts.access import NATIONAL_PATH, Scope, scope_of
 from orsec.accounts.models import Role
 from orsec.audit.actions import record_access_denied
-from orsec.events.access import event_visible, path_level
+from orsec.events.access import event_visible, events_visible_to, path_level
 from orsec.events.models import Event
 from orsec.sitreps.models import Sitrep, SitrepState
 from orsec.territories.models import Territory, TerritoryKind
@@ -84,7 +84,7 @@ def can_view_sitrep(scope: Scope, sitrep: Sitrep) -> bool:
         return True
     if sitrep.state != SitrepState.FROZEN:
         return False  # a draft never leaves the emitting territory
-    if sitrep.event_id is not None:
+    if sitrep.event is not None:
         # a frozen SITREP of an event: whoever sees the event (the COZ it was sent to is a
         # participant of the event)
         return event_visible(scope, sitrep.event)
@@ -120,11 +120,25 @@ def sitreps_of_event_for(user: Any, event: Event) -> list[Sitrep]:
     return [s for s in rows if can_view_sitrep(scope, s)]
 
 
+def recent_sitreps_for(user: Any, limit: int = 50) -> list[Sitrep]:
+    """The latest SITREPs of the events the user sees (drafts only for the emitting staff)."""
+    scope = scope_of(user)
+    if scope.is_empty:
+        return []
+    rows = (
+        Sitrep.objects.filter(event__in=events_visible_to(user).values("pk"))
+        .select_related("event", "event__territory", "pdf")
+        .defer("event__territory__boundary")
+        .order_by("-compiled_at", "-id")[: limit * 2]
+    )
+    return [s for s in rows if can_view_sitrep(scope, s)][:limit]
+
+
 def get_sitrep_abilities(user: Any, sitrep: Sitrep) -> dict[str, bool]:
     """What the user may do on a SITREP obtained through :func:`access_sitrep_by_id`."""
     scope = scope_of(user)
     roles = _staff_roles(scope, sitrep.emitting_path)
-    open_event = sitrep.event_id is None or sitrep.event.is_open
+    open_event = sitrep.event is None or sitrep.event.is_open
     draft = sitrep.state == SitrepState.DRAFT
     return {
         "view": True,

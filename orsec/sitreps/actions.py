@@ -101,7 +101,8 @@ def _emitter(territory: Territory, actor: Any) -> tuple[Organisation | None, str
     if organisation is None:
         return None, str(territory), str(territory)
     label = organisation.short_name or organisation.name
-    authority = organisation.parent.name if organisation.parent_id else organisation.name
+    parent = organisation.parent
+    authority = parent.name if parent is not None else organisation.name
     return organisation, label, authority
 
 
@@ -227,8 +228,8 @@ def do_compile_sitrep(
 ) -> Sitrep:
     """Compile the next SITREP draft of ``event`` from what changed since the previous one."""
     now = now or timezone.now()
-    event = Event.objects.select_for_update(of=("self",)).select_related("territory").get(
-        pk=event.pk
+    event = (
+        Event.objects.select_for_update(of=("self",)).select_related("territory").get(pk=event.pk)
     )  # the series' lock: numbers are assigned one at a time
     if not event.is_open:
         raise SitrepError(
@@ -339,7 +340,7 @@ def _check_draft(sitrep: Sitrep) -> None:
 
 
 def _check_event_open(sitrep: Sitrep) -> None:
-    if sitrep.event_id is not None and not sitrep.event.is_open:
+    if sitrep.event is not None and not sitrep.event.is_open:
         raise SitrepError(
             _("L'événement est clos : son point de situation ne peut plus évoluer."),
             "event_closed",
@@ -388,7 +389,8 @@ def do_edit_sitrep(
         setattr(sitrep, name, clean)
     if next_point_at is not None and next_point_at <= now:
         raise SitrepError(
-            _("L'heure du prochain point (%(at)s) est déjà passée.") % {"at": _local(next_point_at)},
+            _("L'heure du prochain point (%(at)s) est déjà passée.")
+            % {"at": _local(next_point_at)},
             "next_point_in_past",
             422,
             "next_point_at",
@@ -564,4 +566,3 @@ def do_freeze_sitrep(
         discard_new([stored])
         raise
     return sitrep
-

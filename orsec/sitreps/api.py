@@ -149,7 +149,9 @@ def approve_sitrep(request: HttpRequest, sitrep_id: SitrepId, payload: ApproveIn
             403, "approve_denied", _("Seul le cabinet du préfet approuve ce point de situation.")
         )
     try:
-        do_approve_sitrep(user, sitrep, expected_revision=payload.expected_revision, request=request)
+        do_approve_sitrep(
+            user, sitrep, expected_revision=payload.expected_revision, request=request
+        )
     except SitrepError as error:
         raise ApiError(error.status, error.code, str(error)) from None
     return access_sitrep_by_id(user, sitrep.pk)

@@ -274,4 +274,6 @@ def compile_zone(sitreps: list[Sitrep]) -> Compiled:
     casualty_keys = (*CASUALTY_KEYS, *EVACUATION_FIELDS.keys())
     sections["casualties"] = figures_text(figures, casualty_keys)
     sections["networks"] = figures_text(figures, NETWORK_KEYS)
-    return Compiled(sections=sections, figures=figures, sources={"sitreps": [s.pk for s in sitreps]})
+    return Compiled(
+        sections=sections, figures=figures, sources={"sitreps": [s.pk for s in sitreps]}
+    )

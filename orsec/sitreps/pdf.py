@@ -22,6 +22,10 @@ STATIC_DIR = (Path(__file__).resolve().parent / "static" / "sitreps").resolve()
 PRINT_CSS = STATIC_DIR / "sitrep-print.css"
 
 
+#: The running header of an exercise: the marker three times, en dashes between.
+EN_DASH = "\N{EN DASH}"
+
+
 class PdfError(RuntimeError):
     """Rendering failed (the freeze is then refused as a whole)."""
 
@@ -37,9 +41,7 @@ def _local_only(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 def css_string(value: str) -> str:
     """``value`` as a CSS string literal (quotes, backslashes, line breaks and ``<`` escaped)."""
-    escaped = "".join(
-        f"\\{ord(c):06x}" if c in '"\\<>\n\r' or ord(c) < 32 else c for c in value
-    )
+    escaped = "".join(f"\\{ord(c):06x}" if c in '"\\<>\n\r' or ord(c) < 32 else c for c in value)
     return f'"{escaped}"'
 
 
@@ -54,7 +56,7 @@ def page_css(sitrep: Sitrep, marker: str) -> str:
         f"@bottom-left {{ content: {css_string('SHA-256 ' + sitrep.frozen_hash)}; }}",
     ]
     if marker:
-        banner = f"{marker} – {marker} – {marker}"
+        banner = f" {EN_DASH} ".join([marker] * 3)
         rules.append(
             f"@top-center {{ content: {css_string(banner)}; color: #ce0500; font-weight: bold; }}"
         )

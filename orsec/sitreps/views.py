@@ -22,6 +22,7 @@ from orsec.sitreps.access import (
     get_event_sitrep_abilities,
     get_sitrep_abilities,
     get_zone_abilities,
+    recent_sitreps_for,
     sitreps_of_event_for,
     zone_departement_sitreps_for,
     zone_syntheses_for,
@@ -75,7 +76,9 @@ def event_sitreps(request: HttpRequest, event_id: int) -> HttpResponse:
     return _event_list(request, event)
 
 
-def _event_list(request: HttpRequest, event: Any, error: str = "", status: int = 200) -> HttpResponse:
+def _event_list(
+    request: HttpRequest, event: Any, error: str = "", status: int = 200
+) -> HttpResponse:
     context = {
         "title": _("Points de situation — %(event)s") % {"event": event.title},
         "nav": "events",
@@ -97,7 +100,9 @@ def compile_sitrep(request: HttpRequest, event_id: int) -> HttpResponse:
         sitrep = do_compile_sitrep(request.user, event, request=request)
     except SitrepError as error:
         return _event_list(request, event, str(error), error.status)
-    messages.success(request, _("Projet de point de situation n° %(n)s compilé.") % {"n": sitrep.number})
+    messages.success(
+        request, _("Projet de point de situation n° %(n)s compilé.") % {"n": sitrep.number}
+    )
     return HttpResponseRedirect(reverse("sitreps:detail", args=[sitrep.pk]))
 
 
@@ -113,7 +118,10 @@ def sitrep_edit(request: HttpRequest, sitrep_id: int) -> HttpResponse:
     sitrep = access_sitrep_by_id(request.user, sitrep_id)
     if not get_sitrep_abilities(request.user, sitrep)["edit"]:
         if sitrep.is_frozen or sitrep.approved_at:
-            error = _("Le point de situation n° %(n)s est approuvé et figé : il ne peut plus être modifié.") % {"n": sitrep.number}
+            error = _(
+                "Le point de situation n° %(n)s est approuvé et figé : "
+                "il ne peut plus être modifié."
+            ) % {"n": sitrep.number}
             return _detail(request, sitrep, error=error, status=409)
         raise PermissionDenied
     form = SitrepEditForm(request.POST)
@@ -145,11 +153,12 @@ def sitrep_approve(request: HttpRequest, sitrep_id: int) -> HttpResponse:
     sitrep = access_sitrep_by_id(request.user, sitrep_id)
     abilities = get_sitrep_abilities(request.user, sitrep)
     form = ApproveForm(request.POST)
-    if not abilities["approve"]:
-        if sitrep.approved_at is None:
-            raise PermissionDenied
+    if not abilities["approve"] and sitrep.approved_at is None:
+        raise PermissionDenied  # an approved one gets the clear 409 of the action below
     if not form.is_valid():
-        return _detail(request, sitrep, error=_("Formulaire invalide : rechargez la page."), status=400)
+        return _detail(
+            request, sitrep, error=_("Formulaire invalide : rechargez la page."), status=400
+        )
     try:
         do_approve_sitrep(
             request.user,
@@ -196,10 +205,17 @@ def sitrep_pdf(request: HttpRequest, sitrep_id: int) -> FileResponse:
 @require_safe
 @login_required
 def zone_index(request: HttpRequest) -> HttpResponse:
+    """The "Points de situation" entry of the menu: a zone's officer lands on the zone's
+    overview; anyone else sees the latest SITREPs of the events they see."""
     zones = zones_of(request.user)
-    if not zones:
-        raise Http404
-    return HttpResponseRedirect(reverse("sitreps:zone", args=[zones[0].pk]))
+    if zones:
+        return HttpResponseRedirect(reverse("sitreps:zone", args=[zones[0].pk]))
+    context = {
+        "title": _("Points de situation"),
+        "nav": "sitreps",
+        "sitreps": recent_sitreps_for(request.user),
+    }
+    return render(request, "sitreps/index.html", context)
 
 
 def _zone_page(request: HttpRequest, zone: Any, error: str = "", status: int = 200) -> HttpResponse:
@@ -232,5 +248,7 @@ def zone_compile(request: HttpRequest, zone_id: int) -> HttpResponse:
         sitrep = do_compile_zone_synthesis(request.user, zone, request=request)
     except SitrepError as error:
         return _zone_page(request, zone, str(error), error.status)
-    messages.success(request, _("Projet de synthèse zonale n° %(n)s compilé.") % {"n": sitrep.number})
+    messages.success(
+        request, _("Projet de synthèse zonale n° %(n)s compilé.") % {"n": sitrep.number}
+    )
     return HttpResponseRedirect(reverse("sitreps:detail", args=[sitrep.pk]))

@@ -25,7 +25,8 @@ def test_demo_sitreps_one_and_two_are_frozen_and_acknowledged_by_coz_ouest(
     assert time.monotonic() - started < 15
     assert [first.number, second.number] == [1, 2]
     for sitrep in (first, second):
-        assert sitrep.state == "frozen" and sitrep.compute_hash() == sitrep.frozen_hash
+        assert sitrep.state == "frozen"
+        assert sitrep.compute_hash() == sitrep.frozen_hash
         delivery = Delivery.objects.get(entry_id=sitrep.freeze_entry_id)
         assert delivery.organisation == personas.organisations["coz_ouest"]
         assert delivery.state == DeliveryState.ACKNOWLEDGED

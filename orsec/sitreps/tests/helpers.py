@@ -43,7 +43,7 @@ def compile_via_http(personas: Any, event: Any, who: str = "room_lead37") -> Sit
     client = personas.client_for(who)
     response = client.post(reverse("sitreps:compile", args=[event.pk]))
     assert response.status_code == 302, response.content.decode()[:2000]
-    return Sitrep.objects.filter(event=event).order_by("-number").first()
+    return Sitrep.objects.filter(event=event).order_by("-number")[0]
 
 
 def approve_via_http(personas: Any, sitrep: Sitrep, who: str = "director37") -> Any:

@@ -61,7 +61,8 @@ def test_a_draft_is_not_visible_to_the_zone_nor_to_the_mayor(
     assert zone.get(reverse("sitreps:detail", args=[sitrep.pk])).status_code == 404
     assert zone.get(f"/api/v1/sitreps/{sitrep.pk}", headers=JSON).status_code == 404
     listing = zone.get(f"/api/v1/events/{flood_event.pk}/sitreps", headers=JSON)
-    assert listing.status_code == 200 and listing.json()["items"] == []
+    assert listing.status_code == 200
+    assert listing.json()["items"] == []
     overview = zone.get(reverse("sitreps:zones"), follow=True)
     assert overview.status_code == 200
     assert flood_event.title not in overview.content.decode()
@@ -88,7 +89,8 @@ def test_api_lists_reads_approves_and_serves_the_pdf_with_a_verifiable_hash(
     response = lead.post(
         f"/api/v1/sitreps/{sitrep.pk}/approve", data="{}", content_type="application/json"
     )
-    assert response.status_code == 403 and response.json()["code"] == "approve_denied"
+    assert response.status_code == 403
+    assert response.json()["code"] == "approve_denied"
     response = director.post(
         f"/api/v1/sitreps/{sitrep.pk}/approve",
         data=json.dumps({"expected_revision": 0}),
@@ -96,20 +98,23 @@ def test_api_lists_reads_approves_and_serves_the_pdf_with_a_verifiable_hash(
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["state"] == "frozen" and body["approved_by"] == "Sophie Leroy"
+    assert body["state"] == "frozen"
+    assert body["approved_by"] == "Sophie Leroy"
     canonical = json.dumps(
         body["canonical"], sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     assert hashlib.sha256(canonical.encode()).hexdigest() == body["frozen_hash"]
     pdf = director.get(f"/api/v1/sitreps/{sitrep.pk}/pdf")
-    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
     content = b"".join(pdf.streaming_content)
     assert hashlib.sha256(content).hexdigest() == body["pdf_sha256"]
     # approving again: a clear 409
     again = director.post(
         f"/api/v1/sitreps/{sitrep.pk}/approve", data="{}", content_type="application/json"
     )
-    assert again.status_code == 409 and again.json()["code"] == "already_approved"
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_approved"
     assert "déjà été approuvé" in again.json()["message"]
 
 
@@ -121,3 +126,18 @@ def test_operator_cannot_approve_and_observer_cannot_compile(
     observer = personas.client_for("observer37")
     response = observer.post(reverse("sitreps:compile", args=[flood_event.pk]))
     assert response.status_code == 403
+
+
+def test_menu_page_lists_visible_sitreps_and_hides_others(
+    personas: Any, flood_event: Any, event45: Any
+) -> None:
+    sitrep = compile_via_http(personas, flood_event)
+    page = personas.client_for("room_lead37").get(reverse("sitreps:zones"))
+    assert page.status_code == 200
+    assert flood_event.title in page.content.decode()
+    other = personas.client_for("operator45").get(reverse("sitreps:zones"))
+    assert other.status_code == 200
+    assert flood_event.title not in other.content.decode()
+    event_page = personas.client_for("room_lead37").get(f"/evenements/{flood_event.pk}/")
+    assert reverse("sitreps:event", args=[flood_event.pk]) in event_page.content.decode()
+    assert sitrep.number == 1
