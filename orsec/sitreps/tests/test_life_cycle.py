@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 
 from orsec.dissemination.models import Delivery, DeliveryState
+from orsec.events.actions import do_close_event
+from orsec.live.models import OutboxMessage
 from orsec.journal.chain import verify_chain
 from orsec.sitreps.models import Sitrep, SitrepState
 from orsec.sitreps.tests.helpers import (
@@ -197,3 +199,27 @@ def test_director_approving_twice_gets_a_clear_409(personas: Any, flood_event: A
     sitrep.refresh_from_db()
     assert sitrep.transitions.count() == 3
     assert Delivery.objects.filter(entry_id=sitrep.freeze_entry_id).count() == 1
+
+
+def test_every_state_change_queues_a_live_message_with_ids_only(
+    personas: Any, flood_event: Any
+) -> None:
+    sitrep = compile_via_http(personas, flood_event)
+    assert approve_via_http(personas, sitrep).status_code == 302
+    messages = OutboxMessage.objects.filter(
+        topic=f"event:{flood_event.pk}", kind="sitrep.state"
+    ).order_by("id")
+    assert [m.payload["state"] for m in messages] == ["draft", "frozen"]
+    assert set(messages[0].payload) == {"sitrep", "event", "number", "state"}
+
+
+def test_room_lead_cannot_compile_nor_edit_once_the_event_is_closed(
+    personas: Any, flood_event: Any
+) -> None:
+    sitrep = compile_via_http(personas, flood_event)
+    do_close_event(personas.room_lead37.user, flood_event, "Fin de la crue.")
+    lead = personas.client_for("room_lead37")
+    assert lead.post(reverse("sitreps:compile", args=[flood_event.pk])).status_code == 403
+    sitrep.refresh_from_db()
+    assert _edit(lead, sitrep, outlook="Après clôture.").status_code == 403
+    assert approve_via_http(personas, sitrep).status_code == 403
