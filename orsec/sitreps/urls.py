@@ -4,6 +4,7 @@ from orsec.sitreps import views
 
 app_name = "sitreps"
 urlpatterns = [
+    path("", views.zone_index, name="index"),
     path("evenement/<int:event_id>/", views.event_sitreps, name="event"),
     path("evenement/<int:event_id>/compiler/", views.compile_sitrep, name="compile"),
     path("<int:sitrep_id>/", views.sitrep_detail, name="detail"),

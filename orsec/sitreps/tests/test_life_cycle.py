@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from orsec.dissemination.models import Delivery, DeliveryState
 from orsec.events.actions import do_close_event
-from orsec.live.models import OutboxMessage
 from orsec.journal.chain import verify_chain
+from orsec.live.models import OutboxMessage
 from orsec.sitreps.models import Sitrep, SitrepState
 from orsec.sitreps.tests.helpers import (
     add_entry,
