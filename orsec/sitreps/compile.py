@@ -238,8 +238,8 @@ def latest_frozen_by_event(zone_path: str) -> list[Sitrep]:
     )
     latest: dict[int, Sitrep] = {}
     for sitrep in rows:
-        assert sitrep.event_id is not None
-        latest.setdefault(sitrep.event_id, sitrep)
+        if sitrep.event_id is not None:
+            latest.setdefault(sitrep.event_id, sitrep)
     return sorted(latest.values(), key=lambda s: (s.emitting_path, s.event_id or 0))
 
 

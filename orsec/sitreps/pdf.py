@@ -14,7 +14,6 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
-from django.utils.safestring import mark_safe
 
 from orsec.sitreps.models import Sitrep
 
@@ -63,8 +62,12 @@ def page_css(sitrep: Sitrep, marker: str) -> str:
     return "@page { " + " ".join(rules) + " }"
 
 
+def mode_marker(sitrep: Sitrep) -> str:
+    return {"exercise": "EXERCICE", "test": "TEST"}.get(sitrep.mode, "")
+
+
 def render_html(sitrep: Sitrep) -> str:
-    marker = {"exercise": "EXERCICE", "test": "TEST"}.get(sitrep.mode, "")
+    marker = mode_marker(sitrep)
     with translation.override("fr"):
         return render_to_string(
             "sitreps/pdf.html",
@@ -72,7 +75,6 @@ def render_html(sitrep: Sitrep) -> str:
                 "sitrep": sitrep,
                 "sections": sitrep.sections(),
                 "marker": marker,
-                "page_css": mark_safe(page_css(sitrep, marker)),  # noqa: S308 - escaped above
             },
         )
 
@@ -82,13 +84,15 @@ def render_pdf(sitrep: Sitrep) -> bytes:
     import weasyprint  # heavy import, only when a document is rendered
 
     try:
-        stylesheet = weasyprint.CSS(
-            string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_local_only
-        )
+        stylesheets = [
+            weasyprint.CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_local_only),
+            # the running header and footer: a stylesheet of its own, never inside the HTML
+            weasyprint.CSS(string=page_css(sitrep, mode_marker(sitrep)), url_fetcher=_local_only),
+        ]
         document = weasyprint.HTML(
             string=render_html(sitrep), base_url=STATIC_DIR.as_uri() + "/", url_fetcher=_local_only
         )
-        pdf = document.write_pdf(stylesheets=[stylesheet])
+        pdf = document.write_pdf(stylesheets=stylesheets)
     except (OSError, ValueError) as error:  # a missing library or font, a broken template
         raise PdfError(str(error)) from error
     if not pdf:

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from orsec.sitreps.models import Sitrep, SitrepState
-from orsec.sitreps.pdf import _local_only
+from orsec.sitreps.pdf import _local_only, css_string
 from orsec.sitreps.tests.helpers import (
     add_entry,
     approve_via_http,
@@ -104,3 +104,13 @@ def test_zone_officer_sees_departement_sitreps_and_compiles_a_synthesis(
     operator45 = personas.client_for("operator45")
     assert operator45.get(reverse("sitreps:zone", args=[zone_id])).status_code == 404
     assert operator45.post(reverse("sitreps:zone_compile", args=[zone_id])).status_code == 404
+
+
+def test_a_hostile_emitter_name_cannot_escape_the_page_header_css() -> None:
+    value = css_string('COD "} @page { @top-left { content: url(https://x) } } \\ <b>\n')
+    inner = value[1:-1]
+    assert value.startswith('"')
+    assert value.endswith('"')
+    assert '"' not in inner
+    assert "<" not in inner
+    assert "\n" not in inner
