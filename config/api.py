@@ -41,6 +41,7 @@ from orsec.partners.idempotency import HEADER as IDEMPOTENCY_HEADER
 from orsec.partners.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_MAX_LENGTH
 from orsec.plans.api import router as plans_router
 from orsec.reports.api import router as reports_router
+from orsec.sitreps.api import router as sitreps_router
 
 logger = logging.getLogger("orsec.api")
 
@@ -284,3 +285,4 @@ api.add_router("/", partners_router)
 api.add_router("/", interop_router)
 api.add_router("/", oncall_router)
 api.add_router("/", plans_router)
+api.add_router("/", sitreps_router)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("alertes/", include("orsec.alerts.urls")),
     path("astreintes/", include("orsec.oncall.urls")),
     path("plans/", include("orsec.plans.urls")),
+    path("points-de-situation/", include("orsec.sitreps.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

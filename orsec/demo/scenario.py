@@ -22,6 +22,7 @@ from orsec.demo.demo_events import build_events
 from orsec.demo.demo_oncall import build_oncall
 from orsec.demo.demo_plans import build_plans_demo
 from orsec.demo.demo_reports import build_reports_demo
+from orsec.demo.demo_sitreps import build_sitreps_demo
 from orsec.directory.models import ContactKind, ContactPoint, Function, Organisation
 from orsec.directory.models import OrganisationKind as K
 from orsec.territories.models import Territory
@@ -319,5 +320,6 @@ def load_demo(
     build_oncall(users, organisations, events)
     build_reports_demo(events["flood"], users)
     build_plans_demo(events["flood"], users)
+    build_sitreps_demo(events["flood"], users, organisations)
     record_audit("demo.load", actor_label="make run", data={"personas": len(people)})
     return people
