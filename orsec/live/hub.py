@@ -504,6 +504,14 @@ async def get_hub() -> Hub:
     return _hub
 
 
+def reset_hub() -> None:
+    """Forget this process's hub (tests: the next server starts one in its own loop)."""
+    global _hub
+    if _hub is not None:
+        _hub.executor.shutdown(wait=False)
+    _hub = None
+
+
 def running_hub() -> Hub | None:
     return _hub if _hub is not None and _hub.started else None
 
