@@ -152,7 +152,29 @@ def event_reports_geojson(
                 "application/json": {"schema": {"type": "object"}},
             },
             "required": True,
-        }
+        },
+        "responses": {
+            "404": {
+                "description": "Événement absent ou hors de portée du partenaire (?event=)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+            "415": {"description": "Format de message non reconnu"},
+            # the standard's own answer (EDXL-DE Ack/Error, RC-REF/RS-ERROR, CAP verdict)
+            **{
+                status: {
+                    "description": description,
+                    "content": {
+                        "application/xml": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {}},
+                    },
+                }
+                for status, description in (
+                    ("200", "Accusé de réception de la norme (accepté ou rejeu)"),
+                    ("400", "Message refusé (sécurité) : erreur de la norme"),
+                    ("422", "Message invalide : erreur de la norme"),
+                )
+            },
+        },
     },
 )
 def interop_inbox(request: HttpRequest, event: int | None = None) -> HttpResponse:
