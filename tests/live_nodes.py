@@ -69,7 +69,7 @@ class PrivateRedis:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server est introuvable"
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+        self.process = subprocess.Popen(
             [
                 binary,
                 "--port",
@@ -122,7 +122,7 @@ class PrivatePostgres:
             self.as_user = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *argv: str) -> None:
-        subprocess.run([*self.as_user, *argv], check=True, capture_output=True, timeout=120)  # noqa: S603
+        subprocess.run([*self.as_user, *argv], check=True, capture_output=True, timeout=120)
 
     @property
     def options(self) -> str:
@@ -153,19 +153,30 @@ class PrivatePostgres:
         """``pg_dump`` of ``source_url`` restored here as ``name`` (schema and committed data)."""
         self._run(_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
                   "postgres", name)  # fmt: skip
-        dump = subprocess.run(  # noqa: S603
+        dump = subprocess.run(
             [_pg_bin("pg_dump"), "--no-owner", "--no-privileges", source_url],
             check=True,
             capture_output=True,
             timeout=300,
         )
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [_pg_bin("psql"), "-q", "-v", "ON_ERROR_STOP=1", self.url(name)],
             input=dump.stdout,
             check=True,
             capture_output=True,
             timeout=300,
         )
+
+    def started_at(self) -> str:
+        """When the postmaster started (changes on every restart)."""
+        result = subprocess.run(
+            [_pg_bin("psql"), "-Atc", "select pg_postmaster_start_time()", self.url("postgres")],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return result.stdout.strip()
 
     def destroy(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
@@ -193,7 +204,6 @@ def node_env(database: str, redis_url: str, var_dir: Path, **extra: str) -> dict
         ORSEC_LIVE_BACKEND="redis",
         ORSEC_LIVE_POLL_SECONDS="30",  # with Redis healthy, only notifications wake the hub
         ORSEC_LIVE_FALLBACK_POLL_SECONDS="0.5",
-        DATABASE_CONN_MAX_AGE="0",
         **extra,
     )
     return env
@@ -211,7 +221,7 @@ class Node:
 
     def start(self) -> Node:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+            self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "serve", "--port", str(self.port), "--threads", "8"],
                 cwd=ROOT,
                 env=self.env,
