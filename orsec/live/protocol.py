@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 #: A heartbeat comment (and a ``ping``) keeps proxies from closing an idle stream.
@@ -34,6 +35,9 @@ RETRY_BASE_MS = 2000
 REPLAY_LIMIT = 500
 #: Messages waiting for a client that does not read; beyond, the stream is dropped.
 MAX_QUEUED_MESSAGES = 200
+#: Bytes waiting for a client that does not read (a rendering reaches hundreds of kB on a busy
+#: event page, and a personal audience's messages are not shared); beyond, the stream is dropped.
+MAX_QUEUED_BYTES = 4 * 1024 * 1024
 #: Access is re-checked through Django (sessions, second factor, scope) this often per stream.
 RECHECK_SECONDS = 60.0
 #: Sessions and accounts of all streams of a process are checked in one batch this often.
@@ -60,7 +64,7 @@ class SSEMessage:
     event: str
     data: str
 
-    @property
+    @cached_property
     def encoded(self) -> bytes:
         return encode_message(self.id, self.event, self.data)
 
