@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 #: A heartbeat comment (and a ``ping``) keeps proxies from closing an idle stream.
@@ -60,8 +61,9 @@ class SSEMessage:
     event: str
     data: str
 
-    @property
+    @cached_property
     def encoded(self) -> bytes:
+        """The wire bytes, encoded once and shared by every stream the message goes to."""
         return encode_message(self.id, self.event, self.data)
 
 
