@@ -70,6 +70,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,9 +88,12 @@ from bench._common import (
     process_group_rss_kib,
     raise_nofile,
     stop_all,
+    stop_child,
     verified_session_cookie,
 )
 
+#: the channel of orsec.live.backends.redis (its publish follows each commit)
+WAKE_CHANNEL = b"orsec:live:wake"
 MARKER = re.compile(r"BLM(\d+)Z")
 TAIL_TARGET = "emplacement-journal_tail"
 #: the journal tail panel shows this many entries (orsec.dashboards.panels.JOURNAL_TAIL)
@@ -267,6 +272,7 @@ class Poster:
         self.pool = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="poster")
         self.lock = threading.Lock()
         self.posted: dict[int, int] = {}  # marker number → entry id
+        self.responded: dict[int, float] = {}  # marker number → API response read
         self.errors: list[str] = []
         self.api_ms: list[float] = []
         self.counter = 0
@@ -309,6 +315,7 @@ class Poster:
                 self.errors.append(f"BLM{number}: HTTP {response.status} {data[:200]!r}")
                 return
             self.posted[number] = int(json.loads(data)["id"])
+            self.responded[number] = time.time()
             self.api_ms.append(elapsed)
 
     def next_number(self, phase: str = "") -> int:
@@ -526,7 +533,7 @@ async def open_streams(
 
 @dataclass
 class Delivery:
-    #: (entry marker number, latency ms) per (subscriber, entry)
+    #: (entry marker number, time parsed) per (subscriber, entry)
     latencies: list[tuple[int, float]]
     lost: int
     duplicated: int
@@ -535,8 +542,31 @@ class Delivery:
     not_ready: int
     controls: list[str]
 
-    def phase(self, numbers: set[int]) -> list[float]:
-        return [ms for n, ms in self.latencies if n in numbers]
+    def phase(self, numbers: set[int], origin: dict[int, float]) -> list[float]:
+        """Latencies (ms) of the entries ``numbers`` from ``origin`` (number → time)."""
+        return [(t - origin[n]) * 1000 for n, t in self.latencies if n in numbers and n in origin]
+
+
+def commit_times(
+    entries: dict[int, tuple[int, float]], posted: dict[int, int], wakes: list[float]
+) -> tuple[dict[int, float], dict[int, float]]:
+    """(number → outbox row written, number → commit) for each posted entry.
+
+    The commit time is the first wake-up the server published on Redis (``orsec:live:wake``,
+    sent right after each commit, heard here by a subscriber of its own) at or after the entry's
+    outbox row was written: the entry's own wake-up follows its commit, so this is at the latest
+    its commit (+ one loopback hop); with several posts in flight it can be an earlier entry's
+    commit, which only over-states the latency."""
+    written: dict[int, float] = {}
+    committed: dict[int, float] = {}
+    for number, entry_id in posted.items():
+        if entry_id not in entries:
+            continue
+        created = entries[entry_id][1]
+        written[number] = created
+        k = bisect.bisect_left(wakes, created)
+        committed[number] = wakes[k] if k < len(wakes) else created
+    return written, committed
 
 
 def analyse_live(
@@ -566,7 +596,7 @@ def analyse_live(
         deliveries += len(sub.messages)
         messages = sub.messages
         ids = [m[0] for m in messages]
-        for outbox_id, created, marker in ordered:
+        for outbox_id, _created, marker in ordered:
             k = bisect.bisect_left(ids, outbox_id)
             if k >= len(messages):
                 lost += 1
@@ -578,7 +608,7 @@ def analyse_live(
             if marker not in markers and newer < TAIL_SIZE:
                 lost += 1
                 continue
-            latencies.append((marker, (received - created) * 1000))
+            latencies.append((marker, received))
             first_t, last_t = min(first_t, received), max(last_t, received)
     return Delivery(
         latencies, lost, duplicated, deliveries, max(0.0, last_t - first_t), not_ready, controls
@@ -591,8 +621,14 @@ def analyse_live(
 class RespSubscriber(asyncio.Protocol):
     """One Redis connection subscribed to one channel; parses pushed messages (RESP2)."""
 
-    def __init__(self, channel: bytes, ready: asyncio.Future[bool]) -> None:
+    def __init__(
+        self,
+        channel: bytes,
+        ready: asyncio.Future[bool],
+        on_message: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.channel = channel
+        self.on_message = on_message
         self.ready = ready
         self.buffer = b""
         self.received: list[tuple[int, float, float]] = []  # (number, sent, parsed)
@@ -618,7 +654,10 @@ class RespSubscriber(asyncio.Protocol):
                 if not self.ready.done():
                     self.ready.set_result(True)
             elif parsed[0] == b"message":
-                self._message(parsed[2])
+                if self.on_message is not None:
+                    self.on_message(parsed[2])
+                else:
+                    self._message(parsed[2])
 
     def _array(self) -> list[bytes] | None:
         buffer = self.buffer
@@ -667,13 +706,53 @@ class Baseline:
     window_s: float
 
 
+_WAKE_RECORDER = """
+import sys, time, redis
+client = redis.Redis.from_url(sys.argv[1])
+pubsub = client.pubsub(ignore_subscribe_messages=True)
+pubsub.subscribe(sys.argv[2])
+with open(sys.argv[3], "w", buffering=1) as out:
+    out.write("ready\\n")
+    for message in pubsub.listen():
+        if message["type"] == "message":
+            out.write(f"{time.time():.6f}\\n")
+"""
+
+
+def start_wake_recorder(redis_url: str, path: Path) -> subprocess.Popen[bytes]:
+    """A process of its own that timestamps the server's after-commit wake-ups on Redis (this
+    process's loop is too busy parsing streams to timestamp them faithfully)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _WAKE_RECORDER, redis_url, WAKE_CHANNEL.decode(), str(path)],
+        start_new_session=True,
+    )
+    CHILDREN.append(process)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().startswith("ready"):
+            return process
+        time.sleep(0.05)
+    raise SystemExit("l'enregistreur des réveils Redis ne démarre pas")
+
+
+def stop_wake_recorder(process: subprocess.Popen[bytes], path: Path) -> list[float]:
+    time.sleep(0.5)
+    stop_child(process)
+    CHILDREN.remove(process)
+    return sorted(float(x) for x in path.read_text().split()[1:])
+
+
+def redis_address(url: str) -> tuple[str, int]:
+    parsed = urllib.parse.urlparse(url)
+    return parsed.hostname or LOOPBACK, parsed.port or 6379
+
+
 def run_baseline(
     redis_url: str, subscribers: int, rate: float, seconds: float, burst: int, payload: str
 ) -> Baseline:
     import redis
 
-    parsed = redis.connection.parse_url(redis_url)
-    host, port = parsed.get("host", LOOPBACK), int(parsed.get("port", 6379))
+    host, port = redis_address(redis_url)
     channel = f"orsec:bench:live:{os.getpid()}".encode()
     publisher = redis.Redis(host=host, port=port, socket_timeout=5)
     published: list[int] = []
@@ -796,6 +875,7 @@ async def live_phase(
         + (f" (première erreur : {error})" if error else "")
         + f" ; RSS serveur {rss_before / 1024:.0f} → {rss_open / 1024:.0f} Mio"
     )
+    wake_recorder = start_wake_recorder(args.redis_url, Path(args.tmp) / "wakes.txt")
     cpu_before = server_cpu_seconds(server.pid)
     posts_before = len(poster.posted)
     await loop.run_in_executor(None, poster.steady, args.rate, args.duration)
@@ -809,12 +889,14 @@ async def live_phase(
             break
         await asyncio.sleep(0.2)
     cpu_used = server_cpu_seconds(server.pid) - cpu_before
+    wakes = stop_wake_recorder(wake_recorder, Path(args.tmp) / "wakes.txt")
     for protocol in protocols:
         protocol.close()
     await asyncio.sleep(1.0)
     entries = entry_rows(fixture.event_id)
     posted = {n: e for n, e in poster.posted.items() if n > 1}  # the warm-up entry is not counted
     delivery = analyse_live(subscribers, entries, posted)
+    written, committed = commit_times(entries, posted, wakes)
     sample = next((s.sample for s in subscribers if s.sample), "")
     return {
         "ready": ready,
@@ -824,6 +906,8 @@ async def live_phase(
         "rss_open_kib": rss_open,
         "entries": len(poster.posted) - posts_before,
         "delivery": delivery,
+        "written": written,
+        "committed": committed,
         "server_cpu_s": round(cpu_used, 1),
         "sample": sample,
         "message_bytes": len(sample.encode("utf-8")),
@@ -908,6 +992,7 @@ def main() -> int:
         atexit.register(shutil.rmtree, tmp, True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = make_environment(tmp, bench_url, args.redis_url)
+    args.tmp = str(tmp)
     fixture = prepare(env, args.users)
     # the bench's own short queries (max outbox id) run between awaits of its client loop
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -932,9 +1017,12 @@ def main() -> int:
     base = run_baseline(
         args.redis_url, args.subscribers, args.rate, args.duration, args.burst, live["sample"]
     )
-    live_stats = summary(delivery.phase(poster.phases["steady"]))
+    steady, burst = poster.phases["steady"], poster.phases["burst"]
+    committed, written = live["committed"], live["written"]
+    live_stats = summary(delivery.phase(steady, committed))
     raw_stats = summary(base.steady_ms)
-    live_burst = summary(delivery.phase(poster.phases["burst"]))
+    live_burst = summary(delivery.phase(burst, committed))
+    from_written = summary(delivery.phase(steady, written))
     raw_burst = summary(base.burst_ms)
     rss_per_stream = (
         (live["rss_open_kib"] - live["rss_before_kib"]) / live["ready"] if live["ready"] else 0.0
@@ -980,6 +1068,10 @@ def main() -> int:
             + (f" ; première erreur : {idle['first_error']}" if idle["first_error"] else "")
             + (f" ; fermés : {idle['closed_reasons']}" if idle["closed_reasons"] else "")
         )
+    print(
+        f"régime SSE depuis l'écriture de la ligne outbox (avant le COMMIT) : p50"
+        f" {from_written['p50_ms']} / p99 {from_written['p99_ms']} ms"
+    )
     if delivery.controls:
         print(f"messages de contrôle reçus : {delivery.controls[:5]}")
     result = {
@@ -993,7 +1085,7 @@ def main() -> int:
         "args": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in vars(args).items()
-            if k not in ("database_url", "redis_url")
+            if k not in ("database_url", "redis_url", "tmp")
         },
         "subscribers": args.subscribers,
         "rate": args.rate,
@@ -1005,6 +1097,7 @@ def main() -> int:
         "raw_p50_ms": raw_stats["p50_ms"],
         "raw_p99_ms": raw_stats["p99_ms"],
         "burst": {"size": args.burst, "sse": live_burst, "raw": raw_burst},
+        "steady_from_outbox_write": from_written,
         "p50_ratio": round(p50_ratio, 2),
         "p99_ratio": round(p99_ratio, 2),
         "lost": delivery.lost,
