@@ -122,22 +122,39 @@ def verified_session_cookie(user: Any) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
-def process_group_rss_kib(pgid: int) -> int:
-    """The summed VmRSS (KiB) of every process of group ``pgid`` (granian and its workers)."""
-    total = 0
+def _group_pids(pgid: int) -> list[str]:
+    pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:  # field 5 of stat: pgrp
-                continue
-            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
-        except (OSError, IndexError, ValueError):
+        except (OSError, IndexError):
             continue
+        if int(fields[2]) == pgid:  # field 5 of stat: pgrp
+            pids.append(entry)
+    return pids
+
+
+def process_group_rss_kib(pgid: int) -> int:
+    """The summed VmRSS (KiB) of every process of group ``pgid`` (granian and its workers)."""
+    total = 0
+    for pid in _group_pids(pgid):
+        with (
+            contextlib.suppress(OSError, ValueError, StopIteration),
+            open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle,
+        ):
+            total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
     return total
+
+
+def process_group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every process of group ``pgid``."""
+    ticks = 0
+    for pid in _group_pids(pgid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

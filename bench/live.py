@@ -85,6 +85,7 @@ from bench._common import (
     database_urls,
     drop_database,
     free_port,
+    process_group_cpu_seconds,
     process_group_rss_kib,
     raise_nofile,
     stop_all,
@@ -821,22 +822,6 @@ def run_baseline(
 # --- the run ------------------------------------------------------------------------------------
 
 
-def server_cpu_seconds(pgid: int) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 def summary(values: list[float]) -> dict[str, float]:
     return {
         "p50_ms": round(statistics.median(values), 1) if values else 0.0,
@@ -876,7 +861,7 @@ async def live_phase(
         + f" ; RSS serveur {rss_before / 1024:.0f} → {rss_open / 1024:.0f} Mio"
     )
     wake_recorder = start_wake_recorder(args.redis_url, Path(args.tmp) / "wakes.txt")
-    cpu_before = server_cpu_seconds(server.pid)
+    cpu_before = process_group_cpu_seconds(server.pid)
     posts_before = len(poster.posted)
     await loop.run_in_executor(None, poster.steady, args.rate, args.duration)
     await asyncio.sleep(2.0)
@@ -888,7 +873,7 @@ async def live_phase(
         if all(s.closed or s.last_id >= last for s in subscribers):
             break
         await asyncio.sleep(0.2)
-    cpu_used = server_cpu_seconds(server.pid) - cpu_before
+    cpu_used = process_group_cpu_seconds(server.pid) - cpu_before
     wakes = stop_wake_recorder(wake_recorder, Path(args.tmp) / "wakes.txt")
     for protocol in protocols:
         protocol.close()
