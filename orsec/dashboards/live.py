@@ -2,7 +2,9 @@
 
 ``evenement`` — the event page / wall screen (``/live/evenement/<id>/``): topic ``event:<id>``.
 Each batch of new outbox rows re-renders the page's badges and its panels **once per audience**
-and pushes them as idempotent swaps.
+and pushes them as idempotent swaps. A batch made only of kinds listed in :data:`PANELS_BY_KIND`
+re-renders only the panels those kinds can change (a main courante entry: the journal tail and
+the highlights), which is most batches on a busy event; any other kind re-renders everything.
 
 The audience of a stream is everything that decides what its user sees on that page: the event,
 the user's abilities on it, the user's scope (organisations included), and — for users who do
@@ -30,6 +32,23 @@ from orsec.live.protocol import SSEMessage, Swap, swap_message
 
 _EVENT_REST = re.compile(r"^(\d{1,12})/?$")
 
+#: Outbox kinds whose rows can change only these panels of the event page (not the badges).
+#: A kind absent from this map re-renders the badges and every panel.
+PANELS_BY_KIND: dict[str, frozenset[str]] = {
+    "journal.entry": frozenset({"journal_tail", "highlights"}),
+}
+
+
+def panels_for(rows: list[OutboxRow]) -> frozenset[str] | None:
+    """The panel keys a batch of rows can change, or ``None`` for "everything"."""
+    keys: set[str] = set()
+    for row in rows:
+        changed = PANELS_BY_KIND.get(row.kind)
+        if changed is None:
+            return None
+        keys |= changed
+    return frozenset(keys)
+
 
 def event_audience(user: Any, event: Event, abilities: dict[str, bool]) -> tuple[Any, ...]:
     personal = not may_view_trace(user, event)
@@ -42,8 +61,14 @@ def event_audience(user: Any, event: Event, abilities: dict[str, bool]) -> tuple
     )
 
 
-def event_swaps(user: Any, event: Event, abilities: dict[str, bool]) -> list[Swap]:
-    """The live parts of the event page, rendered for ``user``'s audience."""
+def event_swaps(
+    user: Any, event: Event, abilities: dict[str, bool], only: frozenset[str] | None = None
+) -> list[Swap]:
+    """The live parts of the event page, rendered for ``user``'s audience: the badges and every
+    panel, or with ``only`` just those panels (each in its slot, emptied when it has nothing to
+    show this audience)."""
+    if only is not None:
+        return _panel_swaps(user, event, abilities, only)
     panels = build_panels(user, event, abilities)
     swaps = [
         Swap(
@@ -62,6 +87,24 @@ def event_swaps(user: Any, event: Event, abilities: dict[str, bool]) -> list[Swa
     for registered in PANELS:
         if registered.key not in shown:
             swaps.append(Swap(target=f"emplacement-{registered.key}", mode="inner", html=""))
+    return swaps
+
+
+def _panel_swaps(
+    user: Any, event: Event, abilities: dict[str, bool], only: frozenset[str]
+) -> list[Swap]:
+    swaps = []
+    for registered in PANELS:
+        if registered.key not in only:
+            continue
+        panel = registered.provider(user, event, abilities)
+        html = ""
+        if panel is not None:
+            panel.setdefault("key", registered.key)
+            html = render_to_string(
+                "dashboards/_panel.html", {"panel": panel, "event": event, "abilities": abilities}
+            )
+        swaps.append(Swap(target=f"emplacement-{registered.key}", mode="inner", html=html))
     return swaps
 
 
@@ -92,7 +135,8 @@ class EventChannel:
         if event is None or not event_visible(scope_of(grant.user), event):
             return []  # the periodic re-check ends the stream
         abilities = get_event_abilities(grant.user, event)
-        return [swap_message(rows[-1].id, event_swaps(grant.user, event, abilities))]
+        swaps = event_swaps(grant.user, event, abilities, only=panels_for(rows))
+        return [swap_message(rows[-1].id, swaps)]
 
 
 CHANNELS = [EventChannel()]

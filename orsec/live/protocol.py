@@ -66,6 +66,7 @@ class SSEMessage:
 
     @cached_property
     def encoded(self) -> bytes:
+        """The wire bytes, encoded once and shared by every stream the message goes to."""
         return encode_message(self.id, self.event, self.data)
 
 
