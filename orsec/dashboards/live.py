@@ -22,10 +22,11 @@ from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 
 from orsec.accounts.access import scope_of
-from orsec.dashboards.panels import PANELS, build_panels
+from orsec.dashboards.panels import JOURNAL_TAIL, PANELS, build_panels
 from orsec.dissemination.access import may_view_trace
 from orsec.events.access import access_event_by_id, event_visible, get_event_abilities
 from orsec.events.models import Event
+from orsec.events.queries import entries_for_reader
 from orsec.live.channels import Grant, OutboxRow
 from orsec.live.outbox import event_topic
 from orsec.live.protocol import SSEMessage, Swap, swap_message
@@ -108,6 +109,41 @@ def _panel_swaps(
     return swaps
 
 
+#: the list of the journal tail panel (``dashboards/panels/journal_tail.html``)
+JOURNAL_TAIL_LIST = "journal-tail-list"
+
+
+def entry_swaps(
+    user: Any, event: Event, abilities: dict[str, bool], rows: list[OutboxRow]
+) -> list[Swap] | None:
+    """Incremental swaps for a batch of new main courante entries, or ``None`` when the batch
+    holds anything else: each entry this audience may read is prepended to the journal tail
+    (which keeps its length), the entries they correct are re-rendered in place, and the
+    highlights panel is re-rendered when one of them is a fait marquant. About 1 kB per entry
+    instead of the whole tail."""
+    entry_ids: list[int] = []
+    for row in rows:
+        entry_id = row.payload.get("entry")
+        if row.kind != "journal.entry" or not isinstance(entry_id, int):
+            return None
+        entry_ids.append(entry_id)
+    readable = entries_for_reader(event, abilities)
+    entries = list(readable.filter(pk__in=entry_ids).order_by("seq"))
+    corrected_ids = {e.corrects_id for e in entries if e.corrects_id}
+    corrected = list(readable.filter(pk__in=corrected_ids)) if corrected_ids else []
+    context: dict[str, Any] = {"event": event, "abilities": abilities}
+    swaps = [Swap(target="journal-tail-vide", mode="remove")] if entries else []
+    for entry in entries:
+        html = render_to_string("events/_entry.html", {**context, "entry": entry})
+        swaps.append(Swap(target=JOURNAL_TAIL_LIST, mode="prepend", html=html, keep=JOURNAL_TAIL))
+    for entry in corrected:
+        html = render_to_string("events/_entry.html", {**context, "entry": entry})
+        swaps.append(Swap(target=f"entree-{entry.seq}", mode="replace", html=html))
+    if any(e.is_highlight for e in entries):
+        swaps += _panel_swaps(user, event, abilities, frozenset({"highlights"}))
+    return swaps
+
+
 class EventChannel:
     name = "evenement"
 
@@ -135,7 +171,11 @@ class EventChannel:
         if event is None or not event_visible(scope_of(grant.user), event):
             return []  # the periodic re-check ends the stream
         abilities = get_event_abilities(grant.user, event)
-        swaps = event_swaps(grant.user, event, abilities, only=panels_for(rows))
+        swaps = entry_swaps(grant.user, event, abilities, rows)
+        if swaps is None:
+            swaps = event_swaps(grant.user, event, abilities, only=panels_for(rows))
+        if not swaps:
+            return []  # nothing this audience may see (a restricted entry, for an observer)
         return [swap_message(rows[-1].id, swaps)]
 
 

@@ -8,8 +8,9 @@ outbox row it reflects; the page resumes after that id (``Last-Event-ID`` header
 
 ``swap``
     ``data`` is JSON ``{"swaps": [{"target": "<element id>", "mode": "replace"|"inner"|
-    "prepend"|"append"|"remove", "html": "…"}]}``. Every swap is idempotent: replacing an
-    element, or inserting an element whose id already exists replaces it.
+    "prepend"|"append"|"remove", "html": "…", "keep": n?}]}``. Every swap is idempotent:
+    replacing an element, or inserting an element whose id already exists replaces it; ``keep``
+    trims the target to its first (prepend) or last (append) ``n`` children.
 ``reload``
     The stream cannot replay what the page missed (too old, too many): the page reloads.
 ``denied``
@@ -51,9 +52,15 @@ class Swap:
     target: str
     mode: str
     html: str = ""
+    #: for ``prepend``/``append``: the target keeps at most this many children (0: no limit), so
+    #: that a wall screen's list does not grow for the whole night
+    keep: int = 0
 
-    def as_dict(self) -> dict[str, str]:
-        return {"target": self.target, "mode": self.mode, "html": self.html}
+    def as_dict(self) -> dict[str, str | int]:
+        result: dict[str, str | int] = {"target": self.target, "mode": self.mode, "html": self.html}
+        if self.keep:
+            result["keep"] = self.keep
+        return result
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ import pytest
 
 from orsec.dashboards.live import EventChannel, event_audience, panels_for
 from orsec.events.access import get_event_abilities
-from orsec.journal.actions import log_information
+from orsec.journal.actions import do_add_entry, do_correct_entry, log_information
 from orsec.journal.chain import chain_for_event
+from orsec.journal.models import Confidentiality
 from orsec.live.channels import Grant, OutboxRow
 from orsec.live.models import OutboxMessage
 
@@ -41,17 +42,51 @@ def _targets(messages) -> dict[str, str]:
     return {s["target"]: s["html"] for s in json.loads(message.data)["swaps"]}
 
 
-def test_operator37_journal_entry_batch_rerenders_only_the_journal_panels(personas, flood_event):
+def test_operator37_journal_entry_batch_prepends_only_the_new_entry(personas, flood_event):
     operator = personas.operator37.user
-    log_information(
-        operator, chain_for_event(flood_event), "Digue de Saint-Pierre surveillée.", channel="radio"
+    chain = chain_for_event(flood_event)
+    log_information(operator, chain, "Premier message.", channel="radio")
+    first = OutboxMessage.objects.latest("id").id
+    log_information(operator, chain, "Digue de Saint-Pierre surveillée.", channel="radio")
+    rows = [r for r in _rows(flood_event, ["journal.entry"]) if r.id > first]
+    (message,) = EventChannel().render(_grant(operator, flood_event), rows)
+    swaps = json.loads(message.data)["swaps"]
+    assert [(s["target"], s["mode"]) for s in swaps] == [
+        ("journal-tail-vide", "remove"),
+        ("journal-tail-list", "prepend"),
+    ]
+    assert swaps[1]["keep"] == 20
+    assert "Digue de Saint-Pierre surveillée." in swaps[1]["html"]
+    assert "Premier message." not in message.data  # not the whole tail again
+    assert message.id == rows[-1].id
+
+
+def test_observer37_stream_never_renders_a_restricted_entry(personas, flood_event):
+    lead = personas.room_lead37.user
+    do_add_entry(
+        lead,
+        chain_for_event(flood_event),
+        kind="information",
+        text="Décision sensible du préfet.",
+        channel="phone",
+        confidentiality=Confidentiality.RESTRICTED,
     )
-    rows = _rows(flood_event, ["journal.entry"])
-    assert panels_for(rows) == frozenset({"journal_tail", "highlights"})
+    rows = _rows(flood_event, ["journal.entry"])[-1:]
+    observer = personas.observer37.user
+    assert EventChannel().render(_grant(observer, flood_event), rows) == []
+    (lead_message,) = EventChannel().render(_grant(lead, flood_event), rows)
+    assert "Décision sensible du préfet." in lead_message.data
+
+
+def test_a_correction_rerenders_the_corrected_entry_in_place(personas, flood_event):
+    operator = personas.operator37.user
+    chain = chain_for_event(flood_event)
+    original = log_information(operator, chain, "Hauteur 4,20 m à Tours.", channel="radio")
+    do_correct_entry(operator, original, text="Hauteur 4,30 m à Tours.", reason="erreur de saisie")
+    rows = _rows(flood_event, ["journal.entry"])[-1:]
     swaps = _targets(EventChannel().render(_grant(operator, flood_event), rows))
-    assert set(swaps) == {"emplacement-journal_tail", "emplacement-highlights"}
-    assert "Digue de Saint-Pierre surveillée." in swaps["emplacement-journal_tail"]
-    assert 'id="panneau-journal_tail"' in swaps["emplacement-journal_tail"]
+    assert "Hauteur 4,30 m à Tours." in swaps["journal-tail-list"]
+    assert "Corrigée par l" in swaps[f"entree-{original.seq}"]
 
 
 def test_operator37_batch_with_any_other_kind_rerenders_badges_and_every_panel(
