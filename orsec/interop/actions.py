@@ -33,13 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orsec.accounts.access import scope_of
 from orsec.audit.actions import record_audit
+from orsec.directory.access import organisations_administered_by
 from orsec.events.actions import EventRuleError, do_open_event
 from orsec.events.models import Event
 from orsec.journal.actions import JournalError, do_add_entry
@@ -139,7 +142,7 @@ def _territory_of(actor: Any, organisation: Any) -> Territory:
         if found is not None:
             return found
     if organisation is not None:
-        return organisation.territory  # type: ignore[no-any-return]
+        return organisation.territory
     raise InvalidMessage(
         "no_territory", _("Aucun territoire pour recevoir ce message (compte sans périmètre).")
     )
@@ -652,3 +655,60 @@ def _kept_success(
         outcome=outcome,
         inbound_id=message.pk,
     )
+
+
+# --- Partner sender ids (admin) -----------------------------------------------------------------
+
+
+def _check_administers(actor: Any, organisation_id: int | None) -> None:
+    if organisation_id is None:
+        raise PermissionDenied
+    if not organisations_administered_by(actor).filter(pk=organisation_id).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def do_save_partner_sender(
+    actor: Any,
+    sender: PartnerSender,
+    *,
+    changed: list[str] | None = None,
+    request: HttpRequest | None = None,
+) -> PartnerSender:
+    """Declare (or change) a sender id of an organisation the actor administers; audited."""
+    _check_administers(actor, sender.organisation_id)
+    created = sender.pk is None
+    if not created:
+        before = PartnerSender.objects.select_for_update().get(pk=sender.pk)
+        _check_administers(actor, before.organisation_id)
+    sender.sender_id = sender.sender_id.strip()
+    sender.full_clean()
+    sender.save()
+    record_audit(
+        "interop.sender.created" if created else "interop.sender.changed",
+        actor=actor,
+        request=request,
+        target=sender,
+        data={
+            "organisation_id": sender.organisation_id,
+            "sender_id": sender.sender_id,
+            "changed": sorted(changed or []),
+        },
+    )
+    return sender
+
+
+@transaction.atomic
+def do_delete_partner_sender(
+    actor: Any, sender: PartnerSender, *, request: HttpRequest | None = None
+) -> None:
+    """Withdraw a sender id: its messages are refused from now on; audited."""
+    _check_administers(actor, sender.organisation_id)
+    record_audit(
+        "interop.sender.deleted",
+        actor=actor,
+        request=request,
+        target=sender,
+        data={"organisation_id": sender.organisation_id, "sender_id": sender.sender_id},
+    )
+    sender.delete()
