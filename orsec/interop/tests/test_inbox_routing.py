@@ -15,7 +15,6 @@ from orsec.interop.edxlde.serialize import build_distribution
 from orsec.interop.models import InboundMessage, PartnerSender
 from orsec.journal.models import JournalEntry
 from orsec.live.models import OutboxMessage
-from orsec.partners.testing import issue_test_token
 from orsec.reports.models import FieldReport
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -123,19 +122,6 @@ def test_partner_hostile_message_is_audited_and_nothing_else_written(
     assert "passwd" not in str(record.data)
     assert not InboundMessage.objects.exists()
     assert not JournalEntry.objects.filter(channel="partner").exists()
-
-
-def test_partner_token_without_interop_submit_gets_403(personas: Any) -> None:
-    partner = issue_test_token(
-        personas.admin.user,
-        personas.organisations["sdis37"],
-        verbs=["reports:write", "events:read"],
-        name="Jeton sans dépôt",
-    )
-    response = _post(partner, _envelope(CAP))
-    assert response.status_code == 403
-    assert response.json()["code"] == "scope_denied"
-    assert not InboundMessage.objects.exists()
 
 
 def test_partner_of_sdis37_cannot_post_into_a_loiret_event(
