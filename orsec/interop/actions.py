@@ -113,9 +113,12 @@ def allowed_senders(organisation: Any) -> set[str]:
 
 
 def check_envelope(received: Received, context: ImportContext, now: dt.datetime) -> None:
-    """Sender = the authenticated partner; not expired. Raises ``InvalidMessage``."""
-    if context.organisation is not None and received.sender_id not in allowed_senders(
-        context.organisation
+    """Sender = the authenticated partner (inbox: ``partner`` channel; at the command line the
+    operator's account vouches for the file); not expired. Raises ``InvalidMessage``."""
+    if (
+        context.channel == "partner"
+        and context.organisation is not None
+        and received.sender_id not in allowed_senders(context.organisation)
     ):
         raise InvalidMessage(
             "sender_not_partner",
