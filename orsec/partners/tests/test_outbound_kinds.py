@@ -79,7 +79,8 @@ def test_edxlde_endpoint_gets_the_cap_in_an_exercise_envelope_over_loopback(
     assert validate_message(body).is_valid
     # the raw form kept is what was sent, the main courante entry carries its digest
     assert bytes(message.body) == body
-    entry = JournalEntry.objects.get(pk=message.journal_entry_id)
+    entry = message.journal_entry
+    assert entry is not None
     assert entry.data["sha256"] == message.body_sha256
 
 
