@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from orsec.core.api import VERBS, ApiError, principal, require_verb
 from orsec.events.access import access_event_by_id, get_event_abilities
@@ -92,7 +92,7 @@ class EmsiSentOut(Schema):
     summary="Envoyer la situation d'un événement en EMSI aux partenaires abonnés",
     operation_id="event_emsi_send",
 )
-def event_emsi_send(request: HttpRequest, event_id: int) -> tuple[int, dict[str, Any]]:
+def event_emsi_send(request: HttpRequest, event_id: int) -> Status:
     """Queue the event's EMSI situation for every endpoint subscribed to ``emsi`` that may see
     it (``disseminate`` ability; see ``docs/outbound.md``). 202: queued; 409 ``no_recipient`` or
     ``event_closed``."""
@@ -109,17 +109,20 @@ def event_emsi_send(request: HttpRequest, event_id: int) -> tuple[int, dict[str,
         queued = do_send_event_emsi(user, event, request=request)
     except OutboundError as error:
         raise ApiError(409, error.code, str(error)) from error
-    return 202, {
-        "event_id": event.pk,
-        "messages": [
-            {
-                "id": m.pk,
-                "delivery_id": str(m.delivery_id),
-                "endpoint": m.endpoint.name,
-                "organisation": str(m.endpoint.organisation),
-                "standard": m.standard,
-                "state": m.state,
-            }
-            for m in queued
-        ],
-    }
+    return Status(
+        202,
+        {
+            "event_id": event.pk,
+            "messages": [
+                {
+                    "id": m.pk,
+                    "delivery_id": str(m.delivery_id),
+                    "endpoint": m.endpoint.name,
+                    "organisation": str(m.endpoint.organisation),
+                    "standard": m.standard,
+                    "state": m.state,
+                }
+                for m in queued
+            ],
+        },
+    )
