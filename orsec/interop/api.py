@@ -25,7 +25,7 @@ from orsec.reports.access import reports_visible_to
 
 from .geojson.export import MEDIA_TYPE, events_feature_collection, reports_feature_collection
 from .importing import ImportContext
-from .inbox import MAX_INBOX_BYTES, receive
+from .inbox import MAX_INBOX_BYTES, receive, too_large
 
 router = Router(tags=["Interopérabilité"])
 
@@ -179,12 +179,15 @@ def event_reports_geojson(
 )
 def interop_inbox(request: HttpRequest, event: int | None = None) -> HttpResponse:
     """Receive one message; answer in its own standard (see ``docs/api.md``)."""
-    require_verb(request, "reports:write")
+    require_verb(request, "interop:submit")
     user = principal(request)
     target = access_event_by_id(user, event) if event is not None else None
-    length = int(request.headers.get("Content-Length") or 0)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
     if length > MAX_INBOX_BYTES:
-        return receive(b"x" * (MAX_INBOX_BYTES + 1), "", ImportContext(actor=user))
+        return too_large()
     token = getattr(request, "partner_token", None)
     context = ImportContext(
         actor=user,
