@@ -106,6 +106,7 @@ def outline_response(request: HttpRequest, codes: list[str]) -> HttpResponse:
     "/territories/departements.geojson",
     summary="Contours des départements (données de référence) en GeoJSON",
     operation_id="departements_geojson",
+    url_name="departements_geojson",
     openapi_extra=_GEO_EXTRA,
 )
 def departements_outlines(
@@ -119,6 +120,7 @@ def departements_outlines(
     "/events/{event_id}/departements.geojson",
     summary="Contours du ou des départements d'un événement en GeoJSON",
     operation_id="event_departements_geojson",
+    url_name="event_departements_geojson",
     openapi_extra=_GEO_EXTRA,
 )
 def event_departements(

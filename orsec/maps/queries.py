@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -216,8 +216,8 @@ def event_map(user: Any, event: Event) -> dict[str, Any]:
     """
     reports = reports_visible_to(user).filter(event=event, duplicate_of__isnull=True)
     counts = {state: 0 for state in STATE_SYMBOLS}
-    for state in reports.values_list("state", flat=True):
-        counts[state] = counts.get(state, 0) + 1
+    for row in reports.order_by().values("state").annotate(n=Count("pk")):
+        counts[row["state"]] = counts.get(row["state"], 0) + row["n"]
     located = [
         report
         for report in reports.filter(location__isnull=False)
