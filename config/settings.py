@@ -276,7 +276,7 @@ if ORSEC_MAP_TILE_URL:
             "ORSEC_MAP_TILE_ATTRIBUTION est obligatoire avec ORSEC_MAP_TILE_URL "
             "(mention de la source des tuiles)."
         )
-    SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], _tile_origin(ORSEC_MAP_TILE_URL)]
+    SECURE_CSP["img-src"] = [CSP.SELF, "data:", _tile_origin(ORSEC_MAP_TILE_URL)]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Whole request bodies above this are refused with 413 by the server, before Django.

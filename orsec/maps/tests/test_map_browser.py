@@ -50,7 +50,7 @@ AMBOISE = {"type": "Point", "coordinates": [0.9826, 47.4123]}
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", function (e) {
-  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "") + " " + (e.sample || ""));
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || ""));
 });
 """
 
@@ -155,7 +155,7 @@ def test_operator37_sees_the_map_and_a_report_confirmed_by_another_user_appears_
         expect(panel).to_contain_text("Confirmée (1)")
         assert page.evaluate("document.querySelector('.leaflet-container').__kept === true")
         assert page.evaluate("document.querySelectorAll('.leaflet-container').length") == 1
-        assert page.evaluate("window.orsecMaps.featureCount('carte-evenement-%d')" % event.pk) == 3
+        assert page.evaluate(f"window.orsecMaps.featureCount('carte-evenement-{event.pk}')") == 3
         # the page was not reloaded (the marker set on window survives)
         assert page.evaluate("window.__leafletMaps") == 1
 

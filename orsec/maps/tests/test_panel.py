@@ -1,5 +1,5 @@
 """The map panel of the event page: its data block (event + reports with their state), the
-legend and the text alternative, per persona; the live channel carries the same block."""
+legend and the text alternative, per persona (the live render: ``tests/test_map_live.py``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from orsec.dashboards.live import event_swaps
-from orsec.events.access import get_event_abilities
 from orsec.interop.geojson.validate import validate_geojson_document
 from orsec.reports.tests.helpers import qualify, submit
 
@@ -115,22 +113,3 @@ def test_refuted_and_merged_reports(personas, flood_event):
     (report,) = [f for f in collection["features"] if f["properties"]["kind"] == "report"]
     assert report["properties"]["state"] == "refuted"
     assert report["properties"]["symbol"] == "I"
-
-
-def test_the_live_render_of_the_panel_carries_the_new_report(personas, flood_event):
-    user = personas.operator37.user
-    before = {
-        s.target: s.html
-        for s in event_swaps(user, flood_event, get_event_abilities(user, flood_event))
-    }
-    assert "emplacement-map" in before
-    created = submit(personas.client_for("mayor_tours"), flood_event.pk, location=AMBOISE).json()
-    after = {
-        s.target: s.html
-        for s in event_swaps(user, flood_event, get_event_abilities(user, flood_event))
-    }
-    assert f"remontee-{created['id']}" not in before["emplacement-map"]
-    collection = data_block(after["emplacement-map"], flood_event.pk)
-    assert f"remontee-{created['id']}" in {f["id"] for f in collection["features"]}
-    # the container keeps its id: the page's script swaps its kept Leaflet node back in
-    assert f'id="carte-evenement-{flood_event.pk}"' in after["emplacement-map"]
