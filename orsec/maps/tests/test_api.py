@@ -96,3 +96,14 @@ def test_partner_token_without_events_read_gets_403_on_the_event_outlines(
     response = partner_sdis37.client.get(event_outlines(flood_event.pk))
     assert response.status_code == 403
     assert response.json()["code"] == "scope_denied"
+
+
+def test_openapi_declares_the_outline_operations_with_the_geojson_media_type(personas):
+    document = personas.client_for("operator37").get("/api/v1/openapi.json").json()
+    for path in (
+        "/api/v1/territories/departements.geojson",
+        "/api/v1/events/{event_id}/departements.geojson",
+    ):
+        operation = document["paths"][path]["get"]
+        assert "application/geo+json" in operation["responses"]["200"]["content"]
+        assert "404" in operation["responses"] or "422" in operation["responses"]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,7 +30,6 @@ from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from orsec.events.testing import open_test_event  # noqa: E402
-from orsec.live import hub as hub_module  # noqa: E402
 from orsec.live.testing import ThreadedServer  # noqa: E402
 from orsec.reports.actions import do_confirm_report, do_submit_report  # noqa: E402
 
@@ -56,14 +56,11 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def server(live_personas: object) -> Iterator[ThreadedServer]:
-    # the dispatcher serves STATIC_ROOT (as in production): collect (unchanged files skipped)
+def server(asgi_server: ThreadedServer) -> ThreadedServer:
+    """The real ASGI application (root ``conftest.py``), serving ``STATIC_ROOT`` as in
+    production: collected first (unchanged files are skipped)."""
     call_command("collectstatic", "--noinput", verbosity=0)
-    with ThreadedServer() as running:
-        yield running
-    if hub_module._hub is not None:
-        hub_module._hub.executor.shutdown(wait=False)
-    hub_module._hub = None
+    return asgi_server
 
 
 def report(persona: Any, event: Any, location: dict[str, Any], text: str) -> Any:
@@ -159,6 +156,8 @@ def test_operator37_sees_the_map_and_a_report_confirmed_by_another_user_appears_
         # the page was not reloaded (the marker set on window survives)
         assert page.evaluate("window.__leafletMaps") == 1
 
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#panneau-map").screenshot(path=str(ARTIFACTS / "carte-evenement.png"))
         violations = page.evaluate("window.__cspViolations")
         assert violations == [], violations
         csp = [m for m in console if "Content Security Policy" in m or "Refused" in m]

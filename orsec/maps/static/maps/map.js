@@ -106,7 +106,7 @@
           alt: titleOf(state, props),
           keyboard: true,
           riseOnHover: true,
-          zIndexOffset: props.kind === "event" ? 1000 : 0,
+          zIndexOffset: props.kind === "event" ? -1000 : 0, // reports above the event
         });
       },
       style: function () {
