@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from django.template.loader import render_to_string
@@ -16,13 +17,13 @@ from orsec.maps.panel import watch_map
 pytestmark = pytest.mark.django_db
 
 
-def render(user) -> str:  # type: ignore[no-untyped-def]
+def render(user: Any) -> str:
     return render_to_string(
         "maps/watch_map.html", {"data": watch_map(user, events_visible_to(user))}
     )
 
 
-def collection(html: str) -> dict:  # type: ignore[type-arg]
+def collection(html: str) -> dict[str, Any]:
     match = re.search(
         r'<script id="carte-donnees-veille" type="application/json">(.*?)</script>', html
     )
