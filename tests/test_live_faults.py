@@ -245,8 +245,11 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(
 
             def write(text: str) -> None:
                 # another node's write: committed in PostgreSQL, announced on Redis
-                # a heavy page: each rendering carries the last 20 entries, all long
-                log_information(author, chain, f"{text} — {long_text}", channel="radio")
+                # a heavy page: each entry is a long fait marquant, so each rendering carries
+                # the highlights panel (the last 20 faits marquants, all long)
+                log_information(
+                    author, chain, f"{text} — {long_text}", channel="radio", is_highlight=True
+                )
                 wake.publish(CHANNEL, json.dumps([f"event:{event.pk}"]))
 
             for number in range(JOURNAL_TAIL):  # warm-up: templates, pools, allocator
@@ -280,9 +283,13 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(
             assert received.startswith(b"HTTP/1.1 200")
             assert received.endswith(b"\r\n0\r\n\r\n"), "the server ended the slow stream"
             # unbounded, the server would have held what the slow client never took
-            assert produced > 30e6, "the test did not produce enough to be meaningful"
+            assert produced > 20e6, "the test did not produce enough to be meaningful"
+            # the bound: the stream was dropped once its queue (4 MB) and the socket buffers
+            # were full, so the slow client got a small part of what was produced
             assert len(received) < produced / 4
-            assert peak - before < 30, (before, peak)
+            # a sanity check on the node (rendering ~2,000 writes moves RSS by 10–40 MB on its
+            # own, whatever the slow client does)
+            assert peak - before < 48, (before, peak)
             assert not control.ended, "the reading client kept its stream"
         finally:
             reading.close()
