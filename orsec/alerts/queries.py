@@ -14,14 +14,18 @@ from orsec.territories.models import Territory, TerritoryKind
 
 
 def active_vigilances(
-    territory_paths: Iterable[str], *, now: dt.datetime | None = None
+    territory_paths: Iterable[str],
+    *,
+    departement_ids: Iterable[int] = (),
+    now: dt.datetime | None = None,
 ) -> QuerySet[Vigilance]:
-    """Vigilances in force at ``now`` in the départements at or below ``territory_paths``.
+    """Vigilances in force at ``now`` in the départements at or below ``territory_paths``, or
+    in the départements ``departement_ids``.
 
-    Orange and red first (then by onset). An empty list of paths gives nothing.
+    Orange and red first (then by onset). Empty paths and ids give nothing.
     """
     now = now or timezone.now()
-    where = Q(pk__in=[])
+    where = Q(departement_id__in=list(departement_ids))
     for path in territory_paths:
         where |= Q(territory_path=path) | Q(territory_path__startswith=path + "/")
     return (

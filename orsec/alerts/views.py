@@ -13,4 +13,6 @@ def vigilance_list(request: HttpRequest) -> HttpResponse:
     """Vigilances in force in the user's départements (scope), orange and red first."""
     scope = scope_of(request.user)
     vigilances = list(active_vigilances(scope.paths)[:500])
-    return render(request, "alerts/vigilances.html", {"vigilances": vigilances})
+    return render(
+        request, "alerts/vigilances.html", {"vigilances": vigilances, "nav": "vigilances"}
+    )
