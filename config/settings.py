@@ -301,6 +301,21 @@ ORSEC_OUTBOUND_MAX_RESPONSE_BYTES = env_int(
     "ORSEC_OUTBOUND_MAX_RESPONSE_BYTES", 64 * 1024, minimum=1024
 )
 
+# --- MeteoAlarm vigilance feeds (docs/interop.md "Feeds") -----------------------------------
+# Atom feeds polled for CAP vigilance alerts, e.g.
+# https://feeds.meteoalarm.org/feeds/meteoalarm-legacy-atom-france (empty: no polling).
+ORSEC_METEOALARM_FEEDS = env_list("ORSEC_METEOALARM_FEEDS")
+# Hosts the feeds and their CAP links may be fetched from (same syntax as the outbound list).
+ORSEC_METEOALARM_ALLOWED_HOSTS = env_list(
+    "ORSEC_METEOALARM_ALLOWED_HOSTS", ["feeds.meteoalarm.org"]
+)
+ORSEC_METEOALARM_POLL_SECONDS = env_int(
+    "ORSEC_METEOALARM_POLL_SECONDS", 300, minimum=60, maximum=86400
+)
+ORSEC_METEOALARM_TIMEOUT_SECONDS = env_int(
+    "ORSEC_METEOALARM_TIMEOUT_SECONDS", 10, minimum=1, maximum=120
+)
+
 # --- E-mail -----------------------------------------------------------------------------------
 _smtp_host = env_str("EMAIL_HOST")
 if _smtp_host:

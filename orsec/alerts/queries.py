@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from orsec.alerts.meteoalarm import geocode_key
-from orsec.alerts.models import Vigilance, VigilanceState
+from orsec.alerts.models import Vigilance, VigilanceFeedState, VigilanceState
 from orsec.territories.models import Territory, TerritoryKind
 
 
@@ -46,3 +47,10 @@ def departement_geocodes() -> tuple[dict[str, str], dict[str, Territory]]:
         if departement.emma_id:
             keys[geocode_key("EMMA_ID", departement.emma_id)] = departement.code
     return keys, by_code
+
+
+def feed_states() -> list[VigilanceFeedState]:
+    """The state of each configured feed (a feed never polled yet has an unsaved blank state)."""
+    urls = [url for url in getattr(settings, "ORSEC_METEOALARM_FEEDS", []) if url]
+    known = {state.url: state for state in VigilanceFeedState.objects.filter(url__in=urls)}
+    return [known.get(url) or VigilanceFeedState(url=url) for url in urls]

@@ -16,8 +16,11 @@ _NOISE = st.text(alphabet="0123456789.,+- \t\n", max_size=40)
 
 @st.composite
 def polygon_texts(draw: st.DrawFn) -> str:
-    pairs = draw(st.lists(st.tuples(_NUMBER_TEXT, _NUMBER_TEXT), min_size=0, max_size=8))
-    if pairs and draw(st.booleans()):
+    pairs: list[tuple[str, str]] = draw(
+        st.lists(st.tuples(_NUMBER_TEXT, _NUMBER_TEXT), min_size=0, max_size=8)
+    )
+    closed: bool = draw(st.booleans())
+    if pairs and closed:
         pairs.append(pairs[0])  # often closed
     separators = st.sampled_from([" ", "  ", "\t", "\n ", " "])
     text = "".join(f"{lat},{lon}{draw(separators)}" for lat, lon in pairs).strip()

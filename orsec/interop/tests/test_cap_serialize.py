@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -30,7 +31,7 @@ def _official_xsd_accepts(data: bytes) -> bool:
 
 
 def _draft(event, **kwargs):
-    texts = {
+    texts: dict[str, Any] = {
         "headline": "Crue de la Loire : mettez-vous à l'abri",
         "description": "La Loire déborde à Tours. Montée des eaux rapide.",
         "instruction": "Montez dans les étages. Ne prenez pas votre véhicule.",
