@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -83,7 +84,13 @@ class PopulationAlertForm(forms.Form):
     )
 
     def clean_headline(self) -> str:
-        return _single_line(self.cleaned_data["headline"])
+        return _single_line(_xml_text(self.cleaned_data["headline"]))
+
+    def clean_description(self) -> str:
+        return _xml_text(self.cleaned_data["description"])
+
+    def clean_instruction(self) -> str:
+        return _xml_text(self.cleaned_data["instruction"])
 
     def draft_arguments(self) -> dict[str, Any]:
         """Keyword arguments of :func:`orsec.interop.cap.serialize.population_alert_draft`."""
@@ -96,6 +103,20 @@ class PopulationAlertForm(forms.Form):
             "validity_hours": data["validity_hours"],
             "circle_radius_km": float(data["radius_km"]),
         }
+
+
+# Characters XML 1.0 cannot carry (controls other than tab/newline/return, surrogates,
+# U+FFFE/U+FFFF): refused with a clear message rather than failing at serialization.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    if _NOT_XML.search(text):
+        raise forms.ValidationError(
+            _("Le texte contient un caractère de contrôle invisible : retirez-le."),
+            code="control_character",
+        )
+    return text
 
 
 def _single_line(text: str) -> str:

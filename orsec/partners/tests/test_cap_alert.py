@@ -234,3 +234,15 @@ def test_operator45_cannot_transmit_on_a_d37_event(personas, flood_event):
 
     assert response.status_code == 404
     assert OutboundMessage.objects.count() == 0
+
+
+def test_control_characters_in_texts_are_refused_not_a_crash(personas, flood_event):
+    client = personas.client_for("director37")
+
+    response = client.get(
+        f"/api/v1/events/{flood_event.pk}/cap-draft", {**TEXTS, "headline": "Alerte\x01"}
+    )
+    assert response.status_code == 422
+    assert "caractère de contrôle" in response.json()["message"]
+    page = client.get(_url(flood_event), {**TEXTS, "description": "a\x0bb"})
+    assert "caractère de contrôle" in page.content.decode()
