@@ -40,6 +40,7 @@ run: install
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_ack_checks --verbosity 0
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_outbound --verbosity 0
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_live_prune --verbosity 0
+	@$(DEMO_ENV) $(BIN)/python manage.py schedule_vigilance_feeds --verbosity 0
 	@$(DEMO_ENV) $(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)

@@ -29,6 +29,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 
+from orsec.alerts.api import router as alerts_router
 from orsec.core.api import ApiError
 from orsec.directory.api import router as directory_router
 from orsec.dissemination.api import router as dissemination_router
@@ -288,3 +289,4 @@ api.add_router("/", oncall_router)
 api.add_router("/", plans_router)
 api.add_router("/", sitreps_router)
 api.add_router("/", maps_router)
+api.add_router("/", alerts_router)

@@ -335,6 +335,32 @@ ORSEC_OUTBOUND_MAX_RESPONSE_BYTES = env_int(
     "ORSEC_OUTBOUND_MAX_RESPONSE_BYTES", 64 * 1024, minimum=1024
 )
 
+# --- MeteoAlarm vigilance feeds (docs/interop.md "Feeds") -----------------------------------
+# Atom feeds polled for CAP vigilance alerts, e.g.
+# https://feeds.meteoalarm.org/feeds/meteoalarm-legacy-atom-france (empty: no polling).
+ORSEC_METEOALARM_FEEDS = env_list("ORSEC_METEOALARM_FEEDS")
+# Hosts the feeds and their CAP links may be fetched from (same syntax as the outbound list).
+ORSEC_METEOALARM_ALLOWED_HOSTS = env_list(
+    "ORSEC_METEOALARM_ALLOWED_HOSTS", ["feeds.meteoalarm.org"]
+)
+ORSEC_METEOALARM_POLL_SECONDS = env_int(
+    "ORSEC_METEOALARM_POLL_SECONDS", 300, minimum=60, maximum=86400
+)
+# Exported CAP alerts (population-alert drafts): sender and identifier prefix (no space, comma,
+# "<" or "&": CAP 1.2 forbids them there).
+ORSEC_CAP_SENDER = env_str("ORSEC_CAP_SENDER") or "portail-orsec"
+ORSEC_CAP_IDENTIFIER_PREFIX = env_str("ORSEC_CAP_IDENTIFIER_PREFIX") or "ORSEC"
+if any(
+    char in value for value in (ORSEC_CAP_SENDER, ORSEC_CAP_IDENTIFIER_PREFIX) for char in " ,<&"
+):
+    raise ImproperlyConfigured(
+        "ORSEC_CAP_SENDER et ORSEC_CAP_IDENTIFIER_PREFIX ne doivent contenir ni espace, "
+        "ni virgule, ni « < », ni « & » (règle CAP 1.2)."
+    )
+ORSEC_METEOALARM_TIMEOUT_SECONDS = env_int(
+    "ORSEC_METEOALARM_TIMEOUT_SECONDS", 10, minimum=1, maximum=120
+)
+
 # --- E-mail -----------------------------------------------------------------------------------
 _smtp_host = env_str("EMAIL_HOST")
 if _smtp_host:

@@ -26,6 +26,7 @@ from orsec.alerts.models import (
     LEVEL_OF,
     ImportedCapAlert,
     Vigilance,
+    VigilanceFeedState,
     VigilanceState,
     VigilanceTransition,
 )
@@ -309,3 +310,45 @@ def _apply(
         },
     )
     return result
+
+
+@transaction.atomic
+def do_record_feed_poll(
+    url: str,
+    *,
+    reached: bool,
+    not_modified: bool,
+    etag: str,
+    last_modified: str,
+    status: str,
+    errors: list[dict[str, str]],
+    imported: int,
+    now: dt.datetime,
+) -> VigilanceFeedState:
+    """Record one poll of a feed (the only writer of ``VigilanceFeedState``).
+
+    The validators (``ETag``, ``Last-Modified``) are kept from the last full answer; a 304 keeps
+    them. An audit record is written when the feed's error state changes (not at every poll:
+    a feed is polled every few minutes), so an outage and its end are traced.
+    """
+    state, _created = VigilanceFeedState.objects.select_for_update().get_or_create(url=url[:500])
+    had_errors = bool(state.last_errors)
+    state.last_polled_at = now
+    state.polls += 1
+    state.last_status = status[:300]
+    state.last_errors = errors
+    state.alerts_imported += imported
+    if reached:
+        state.last_success_at = now
+        if not not_modified:
+            state.etag = etag[:300]
+            state.last_modified = last_modified[:300]
+    state.save()
+    if had_errors != bool(errors):
+        record_audit(
+            "alerts.feed.errors" if errors else "alerts.feed.recovered",
+            actor_label=_("Relève des flux MeteoAlarm"),
+            target=state,
+            data={"url": url[:500], "errors": [error["code"] for error in errors][:20]},
+        )
+    return state

@@ -100,3 +100,34 @@ class ImportedCapAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} {self.identifier}"
+
+
+class VigilanceFeedState(models.Model):
+    """What the poller knows of one configured MeteoAlarm feed (``ORSEC_METEOALARM_FEEDS``).
+
+    Written only by :func:`orsec.alerts.actions.do_record_feed_poll`; shown on the vigilances
+    page and in the admin (read-only) so that a silent feed is noticed.
+    """
+
+    url = models.URLField(_("adresse du flux"), max_length=500, unique=True)
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=300, blank=True)
+    last_polled_at = models.DateTimeField(_("dernière lecture"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("dernière lecture réussie"), null=True, blank=True)
+    last_status = models.CharField(_("résultat"), max_length=300, blank=True)
+    #: errors of the last poll: [{"url", "code", "message"}] (at most FEED_ERRORS_KEPT)
+    last_errors = models.JSONField(_("erreurs de la dernière lecture"), default=list)
+    polls = models.PositiveIntegerField(default=0)
+    alerts_imported = models.PositiveIntegerField(_("alertes importées"), default=0)
+
+    class Meta:
+        verbose_name = _("flux de vigilance")
+        verbose_name_plural = _("flux de vigilance")
+        ordering = ["url"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.last_errors)

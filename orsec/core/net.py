@@ -7,7 +7,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,6 +77,8 @@ class OutboundResponse:
     location: str
     body: bytes
     truncated: bool
+    #: the response headers the caller asked for (``keep_headers``), lower-cased names
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _normalise_host(host: str) -> str:
@@ -217,6 +219,59 @@ def outbound_post(
     max_response_bytes: int = 64 * 1024,
 ) -> OutboundResponse:
     """POST ``body`` to ``url`` under the rules above; a 3xx is returned, never followed."""
+    return outbound_request(
+        "POST",
+        url,
+        body,
+        headers,
+        allowed_hosts=allowed_hosts,
+        allow_http_loopback=allow_http_loopback,
+        timeout=timeout,
+        max_response_bytes=max_response_bytes,
+    )
+
+
+def outbound_get(
+    url: str,
+    headers: dict[str, str],
+    *,
+    allowed_hosts: Iterable[str],
+    allow_http_loopback: bool = False,
+    timeout: float = 10.0,
+    max_response_bytes: int = 64 * 1024,
+    keep_headers: Iterable[str] = (),
+) -> OutboundResponse:
+    """GET ``url`` under the rules above (feeds); a 3xx is returned, never followed.
+
+    ``truncated`` tells that the body went over ``max_response_bytes`` (only that many bytes
+    plus one are ever read); ``keep_headers`` names the response headers to return.
+    """
+    return outbound_request(
+        "GET",
+        url,
+        None,
+        headers,
+        allowed_hosts=allowed_hosts,
+        allow_http_loopback=allow_http_loopback,
+        timeout=timeout,
+        max_response_bytes=max_response_bytes,
+        keep_headers=keep_headers,
+    )
+
+
+def outbound_request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    allowed_hosts: Iterable[str],
+    allow_http_loopback: bool = False,
+    timeout: float = 10.0,
+    max_response_bytes: int = 64 * 1024,
+    keep_headers: Iterable[str] = (),
+) -> OutboundResponse:
+    """One request under the rules above; a 3xx is returned, never followed."""
     allowed = list(allowed_hosts)
     target = check_outbound_url(url, allowed_hosts=allowed, allow_http_loopback=allow_http_loopback)
     address = resolve_outbound(target, allowed_hosts=allowed)
@@ -231,7 +286,7 @@ def outbound_post(
             connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
         connection.sock = sock  # connected to the checked address, not resolved again
         try:
-            connection.request("POST", target.path, body=body, headers=headers)
+            connection.request(method, target.path, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read(max_response_bytes + 1)
             return OutboundResponse(
@@ -240,6 +295,11 @@ def outbound_post(
                 location=(response.getheader("Location") or "")[:300],
                 body=data[:max_response_bytes],
                 truncated=len(data) > max_response_bytes,
+                headers={
+                    name.lower(): (response.getheader(name) or "")[:300]
+                    for name in keep_headers
+                    if response.getheader(name) is not None
+                },
             )
         finally:
             connection.close()

@@ -23,6 +23,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from orsec.alerts.panel import vigilances_panel
 from orsec.dissemination.access import deliveries_of_event, deliveries_visible_to, may_view_trace
 from orsec.dissemination.models import DeliveryState
 from orsec.events.models import Event
@@ -157,6 +158,7 @@ def pending_acks_panel(
 
 register_panel(key="plan_progress")(plan_progress_panel)
 register_panel(key="map", after="key_figures")(map_panel)
+register_panel(key="vigilances", before="key_figures")(vigilances_panel)
 
 
 @register_panel(key="highlights")

@@ -11,9 +11,10 @@ XML rules, in order:
    (``<!DOCTYPE``, ``<!ENTITY``…) is refused before the parser sees the document, so no
    internal or external entity, parameter entity or DTD is ever read.
 5. Parsing with lxml: ``resolve_entities=False``, ``no_network=True``, ``load_dtd=False``,
-   ``huge_tree=False``, no DTD validation, no XInclude; a pull parser counts the depth while it
-   parses and stops at ``max_depth``.
-6. After parsing: the tree must have no DOCTYPE (defence in depth) and no XInclude element.
+   ``huge_tree=False`` (libxml2 then stops at 256 levels), no DTD validation, no XInclude.
+6. After parsing, before any Python code walks the tree: no DOCTYPE (defence in depth), no
+   element deeper than ``max_depth`` (an XPath evaluated in C), no XInclude element and no
+   entity reference node (one C-level ``iter``).
 
 ``schemaLocation`` attributes are plain attributes: nothing here or in the validators ever
 fetches them (schemas are loaded from ``orsec/interop/schemas`` through a resolver that refuses
@@ -25,7 +26,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -35,7 +36,6 @@ from .errors import InvalidMessage, RefusedInput
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
-_FEED_CHUNK = 64 * 1024
 
 XINCLUDE_NAMESPACES = frozenset(
     {"http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude"}
@@ -76,6 +76,8 @@ _ASCII_COMPATIBLE = frozenset(
     }
 )
 
+_PROLOG_SCAN_LIMIT = 64 * 1024
+_BLANK_BYTES = frozenset(b" \t\r\n")
 _ENCODING_DECL = re.compile(
     rb"""^<\?xml[^>]*?\sencoding\s*=\s*(?:"([A-Za-z0-9._:-]*)"|'([A-Za-z0-9._:-]*)')"""
 )
@@ -87,6 +89,15 @@ def _too_big(max_bytes: int) -> RefusedInput:
         "input_too_large",
         _("Message refusé : il dépasse la taille maximale autorisée (%(max)s octets).")
         % {"max": max_bytes},
+        "/",
+    )
+
+
+def _too_deep(max_depth: int) -> RefusedInput:
+    return RefusedInput(
+        "xml_too_deep",
+        _("Message refusé : imbrication trop profonde (plus de %(max)s niveaux).")
+        % {"max": max_depth},
         "/",
     )
 
@@ -104,11 +115,17 @@ def _unicode_family(data: bytes) -> str | None:
     return None
 
 
-def _prolog_text(data: bytes) -> str:
-    """The beginning of the document as text, decoded just enough to scan its markup."""
+def _prolog_text(data: bytes) -> bytes:
+    """The beginning of the document as ASCII-compatible bytes whose markup can be scanned.
+
+    ASCII-compatible encodings: the bytes themselves (markup characters are single ASCII bytes
+    there), neither decoded nor copied. UTF-16/32: the first 64 KiB decoded, then written in
+    Latin-1 with every other character replaced by ``?`` (markup characters are kept).
+    """
     family = _unicode_family(data)
     if family is not None:
-        return data[: 64 * 1024].decode(family, errors="replace")
+        text = data[:_PROLOG_SCAN_LIMIT].decode(family, errors="replace").lstrip("\ufeff")
+        return text.encode("latin-1", errors="replace")
     body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     declared = _ENCODING_DECL.match(body)
     if declared:
@@ -119,29 +136,31 @@ def _prolog_text(data: bytes) -> str:
                 _("Message refusé : encodage « %(name)s » non pris en charge.") % {"name": name},
                 "/",
             )
-    # Latin-1 maps every byte to one character: the ASCII markup is read exactly, whatever
-    # the (ASCII-compatible) encoding of the text.
-    return body[: 64 * 1024].decode("latin-1")
+    return body
 
 
-def _check_prolog(text: str) -> None:
-    """Refuse any markup declaration before the root element (DOCTYPE, ENTITY…)."""
-    pos = 1 if text.startswith("\ufeff") else 0
-    length = len(text)
+def _check_prolog(text: bytes) -> None:
+    """Refuse any markup declaration before the root element (DOCTYPE, ENTITY…).
+
+    Only the first 64 KiB are scanned (a longer prolog is malformed or hostile anyway: the
+    parser then sees it with entities, DTD loading and network disabled).
+    """
+    pos = 0
+    length = min(len(text), _PROLOG_SCAN_LIMIT)
     while pos < length:
-        while pos < length and text[pos] in " \t\r\n":
+        while pos < length and text[pos] in _BLANK_BYTES:
             pos += 1
-        if text.startswith("<?", pos):
-            end = text.find("?>", pos + 2)
+        if text.startswith(b"<?", pos):
+            end = text.find(b"?>", pos + 2, length)
             if end < 0:
                 return
             pos = end + 2
-        elif text.startswith("<!--", pos):
-            end = text.find("-->", pos + 4)
+        elif text.startswith(b"<!--", pos):
+            end = text.find(b"-->", pos + 4, length)
             if end < 0:
                 return
             pos = end + 3
-        elif text.startswith("<!", pos):
+        elif text.startswith(b"<!", pos):
             raise RefusedInput(
                 "xml_doctype_forbidden",
                 _(
@@ -154,9 +173,8 @@ def _check_prolog(text: str) -> None:
             return
 
 
-def _xml_parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("start", "end"),
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -167,9 +185,21 @@ def _xml_parser() -> etree.XMLPullParser:
     )
 
 
-def _chunks(data: bytes) -> Iterator[bytes]:
-    for start in range(0, len(data), _FEED_CHUNK):
-        yield data[start : start + _FEED_CHUNK]
+@lru_cache(maxsize=8)
+def _deeper_than(max_depth: int) -> etree.XPath:
+    """An XPath, evaluated on the root, true when an element lies deeper than ``max_depth``.
+
+    The root is level 1; ``max_depth`` child steps from it reach level ``max_depth + 1``.
+    libxml2 evaluates it in C (one pass over at most the first ``max_depth + 1`` levels).
+    """
+    return etree.XPath("boolean(" + "/".join(["*"] * max_depth) + ")")
+
+
+# Every element in an XInclude namespace, and every entity reference node, in one C-level walk.
+_FORBIDDEN_NODES = (
+    *(f"{{{namespace}}}*" for namespace in sorted(XINCLUDE_NAMESPACES)),
+    etree.Entity,
+)
 
 
 def _malformed(exc: Exception) -> InvalidMessage:
@@ -208,49 +238,18 @@ def parse_xml(
         data = data.encode("utf-8")
     if len(data) > max_bytes:
         raise _too_big(max_bytes)
-    if not data.strip():
+    if not data or data.isspace():  # no copy of the whole input
         raise InvalidMessage("xml_empty", _("Message vide."), "/")
 
     _check_prolog(_prolog_text(data))
 
     parser = _xml_parser()
-    depth = 0
     try:
-        for chunk in _chunks(data):
-            parser.feed(chunk)
-            for event, element in parser.read_events():
-                if event == "start":
-                    depth += 1
-                    if depth > max_depth:
-                        raise RefusedInput(
-                            "xml_too_deep",
-                            _(
-                                "Message refusé : imbrication trop profonde "
-                                "(plus de %(max)s niveaux)."
-                            )
-                            % {"max": max_depth},
-                            "/",
-                        )
-                    if isinstance(element.tag, str) and _namespace(element.tag) in (
-                        XINCLUDE_NAMESPACES
-                    ):
-                        raise RefusedInput(
-                            "xml_xinclude_forbidden",
-                            _("Message refusé : les inclusions XInclude sont interdites."),
-                            "/",
-                        )
-                else:
-                    depth -= 1
-        root = parser.close()
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         text = str(exc)
         if "Excessive depth" in text:
-            raise RefusedInput(
-                "xml_too_deep",
-                _("Message refusé : imbrication trop profonde (plus de %(max)s niveaux).")
-                % {"max": max_depth},
-                "/",
-            ) from None
+            raise _too_deep(max_depth) from None
         if "Detected an entity reference loop" in text or "amplification" in text:
             raise RefusedInput(
                 "xml_entity_forbidden",
@@ -277,11 +276,21 @@ def parse_xml(
             ),
             "/",
         )
-    for node in root.iter(etree.Entity):
+    # libxml2 itself stops at 256 levels (no huge_tree): the tree in memory is bounded; our
+    # stricter limit is checked on it, in C, before any Python code walks it.
+    if max_depth > 0 and _deeper_than(max_depth)(root):
+        raise _too_deep(max_depth)
+    for node in root.iter(*_FORBIDDEN_NODES):
+        if isinstance(node, etree._Entity):
+            raise RefusedInput(
+                "xml_entity_forbidden",
+                _("Message refusé : les entités XML sont interdites (&%(name)s;).")
+                % {"name": str(node.name)[:50]},
+                "/",
+            )
         raise RefusedInput(
-            "xml_entity_forbidden",
-            _("Message refusé : les entités XML sont interdites (&%(name)s;).")
-            % {"name": str(node.name)[:50]},
+            "xml_xinclude_forbidden",
+            _("Message refusé : les inclusions XInclude sont interdites."),
             "/",
         )
     return root

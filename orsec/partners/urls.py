@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orsec.partners import views
+from orsec.partners import cap_alert, views
 
 app_name = "partners"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("nouveau/", views.token_create, name="create"),
     path("<int:token_id>/revoquer/", views.token_revoke, name="revoke"),
     path("evenements/<int:event_id>/emsi/", views.event_emsi, name="event_emsi"),
+    path("evenements/<int:event_id>/alerte-cap/", cap_alert.cap_alert, name="cap_alert"),
 ]

@@ -31,15 +31,35 @@ import threading
 from typing import Any
 
 from django.utils.translation import gettext as _
+from lxml import etree
 
 from ..errors import InteropError, ValidationError, Verdict
 from ..xmlpaths import element_path, load_schema, local_name, path_from_schema_error
-from .parse import CapAlert, CapDocument, parse_cap, read_alert, without_signature
+from .parse import (
+    CAP_11,
+    CAP_12,
+    XMLDSIG,
+    CapAlert,
+    CapDocument,
+    parse_cap,
+    read_alert,
+    without_signature,
+)
 
 _SCHEMAS = {"1.2": "cap/cap12.xsd", "1.1": "cap/cap11.xsd"}
 _FORBIDDEN_ID_CHARS = re.compile(r"[\s,<&]")
 _CAP_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+# ASCII digits only (WGS 84 decimal degrees), without the trailing newline ``$`` would allow.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+# Fast acceptance of a polygon, one regular-expression match in C (possessive quantifiers and
+# atomic groups: no backtracking over points): whitespace-separated pairs whose latitude is in
+# [-90, 90] and longitude in [-180, 180], written without leading zeros. It accepts only
+# polygons the point-by-point rules accept; anything else (including valid but unusual
+# writings such as "047.5") goes through those rules, which then decide and name the error.
+_LATITUDE = r"[+-]?+(?:90(?:\.0*+)?+|[1-8]?[0-9](?:\.[0-9]*+)?+|\.[0-9]++)"
+_LONGITUDE = r"[+-]?+(?:180(?:\.0*+)?+|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]*+)?+|\.[0-9]++)"
+_PAIR = rf"(?>{_LATITUDE}),(?>{_LONGITUDE})"
+_POLYGON_IN_RANGE = re.compile(rf"{_PAIR}(?:\s++{_PAIR})*+")
 _SHA1_HEX = re.compile(r"^[0-9A-Fa-f]{40}$")
 _NEEDS_REFERENCES = frozenset({"Update", "Cancel", "Ack", "Error"})
 _MAX_SCHEMA_ERRORS = 50
@@ -80,7 +100,8 @@ def validate_cap_document(document: CapDocument) -> Verdict:
 def schema_errors(document: CapDocument) -> list[ValidationError]:
     schema = load_schema(_SCHEMAS[document.version])
     root = document.root
-    candidate = without_signature(root) if document.version == "1.1" else root
+    signed = document.version == "1.1" and root.find(f"{{{XMLDSIG}}}Signature") is not None
+    candidate = without_signature(root) if signed else root
     with _SCHEMA_LOCK:
         if schema.validate(candidate):
             return []
@@ -100,15 +121,6 @@ def schema_errors(document: CapDocument) -> list[ValidationError]:
     return errors
 
 
-def _children(element: Any, name: str) -> list[Any]:
-    return [child for child in element if local_name(child.tag) == name]
-
-
-def _first(element: Any, name: str) -> Any | None:
-    found = _children(element, name)
-    return found[0] if found else None
-
-
 def _text(element: Any | None) -> str:
     if element is None or element.text is None:
         return ""
@@ -125,72 +137,110 @@ def _datetime_ok(value: str) -> bool:
     return True
 
 
+# The elements the spec rules look at, fetched in ONE XPath evaluation (in C) instead of a
+# Python lookup per element; then dispatched by local name.
+_RULE_TARGETS = (
+    "c:identifier|c:sender|c:sent|c:msgType|c:references|c:scope|c:restriction|c:addresses"
+    "|c:info/c:effective|c:info/c:onset|c:info/c:expires"
+    "|c:info/c:area/c:polygon|c:info/c:area/c:circle|c:info/c:area/c:ceiling"
+    "|c:info/c:resource/c:digest"
+)
+_TARGET_XPATHS = {
+    namespace: etree.XPath(_RULE_TARGETS, namespaces={"c": namespace})
+    for namespace in (CAP_12, CAP_11)
+}
+# Order of the reported errors (the order of the rules in the spec's data dictionary).
+_RANK = {
+    "identifier": 0,
+    "sender": 0,
+    "sent": 1,
+    "effective": 1,
+    "onset": 1,
+    "expires": 1,
+    "references": 2,
+    "scope": 3,
+}
+
+
 def semantic_errors(document: CapDocument) -> list[ValidationError]:
     """The CAP spec rules the XSD does not enforce, each with its path and stable code."""
     root = document.root
-    errors: list[ValidationError] = []
+    found: list[tuple[int, Any, str, str]] = []  # (rank, element, code, message)
 
     def add(element: Any, code: str, message: str) -> None:
-        errors.append(ValidationError(path=element_path(element), code=code, message=message))
+        found.append((_RANK.get(local_name(element.tag), 4), element, code, message))
 
-    for name, code in (("identifier", "cap_identifier_chars"), ("sender", "cap_sender_chars")):
-        element = _first(root, name)
-        if element is None:
-            continue
-        value = _text(element)
-        if not value:
-            add(
-                element,
-                "cap_identifier_empty",
-                _("La valeur « %(name)s » est vide.") % {"name": name},
-            )
-        elif _FORBIDDEN_ID_CHARS.search(value):
-            add(
-                element,
-                code,
-                _("« %(name)s » ne doit contenir ni espace, ni virgule, ni « < », ni « & ».")
-                % {"name": name},
-            )
-
-    date_elements = [_first(root, "sent")]
-    for info in _children(root, "info"):
-        date_elements.extend(_first(info, name) for name in ("effective", "onset", "expires"))
-    for element in date_elements:
-        if element is not None and not _datetime_ok(_text(element)):
-            add(
-                element,
-                "cap_datetime_format",
-                _(
-                    "Date « %(value)s » invalide : la forme exigée est AAAA-MM-JJThh:mm:ss±hh:mm "
-                    "(fuseau explicite, « Z » et fractions de seconde interdits)."
-                )
-                % {"value": _text(element)[:60]},
-            )
-
-    _check_references(root, add)
-    _check_scope(root, add)
-    for info in _children(root, "info"):
-        for area in _children(info, "area"):
-            _check_area(area, add)
-        for resource in _children(info, "resource"):
-            digest = _first(resource, "digest")
-            if digest is not None and not _SHA1_HEX.match(_text(digest)):
+    singles: dict[str, Any] = {}
+    for element in _TARGET_XPATHS[document.namespace](root):
+        name = local_name(element.tag)
+        if name in ("identifier", "sender"):
+            _check_identifier(element, name, add)
+        elif name in ("sent", "effective", "onset", "expires"):
+            _check_datetime(element, add)
+        elif name == "polygon":
+            _check_polygon(element, add)
+        elif name == "circle":
+            _check_circle(element, add)
+        elif name == "ceiling":
+            if element.getparent().find(f"{{{document.namespace}}}altitude") is None:
                 add(
-                    digest,
+                    element,
+                    "cap_ceiling_without_altitude",
+                    _("« ceiling » ne peut être donné qu'avec « altitude »."),
+                )
+        elif name == "digest":
+            if not _SHA1_HEX.match(_text(element)):
+                add(
+                    element,
                     "cap_digest_format",
                     _("L'empreinte « digest » doit être un SHA-1 de 40 caractères hexadécimaux."),
                 )
-    return errors
+        else:
+            singles[name] = element
+    _check_references(singles, add)
+    _check_scope(singles, add)
+    # Paths are computed only for the (rare) errors; the sort is stable within a rank.
+    found.sort(key=lambda item: item[0])
+    return [
+        ValidationError(path=element_path(element), code=code, message=message)
+        for _rank, element, code, message in found
+    ]
 
 
-def _check_references(root: Any, add: Any) -> None:
-    msg_type = _text(_first(root, "msgType"))
-    references = _first(root, "references")
+def _check_identifier(element: Any, name: str, add: Any) -> None:
+    value = _text(element)
+    if not value:
+        add(element, "cap_identifier_empty", _("La valeur « %(name)s » est vide.") % {"name": name})
+    elif _FORBIDDEN_ID_CHARS.search(value):
+        add(
+            element,
+            "cap_identifier_chars" if name == "identifier" else "cap_sender_chars",
+            _("« %(name)s » ne doit contenir ni espace, ni virgule, ni « < », ni « & ».")
+            % {"name": name},
+        )
+
+
+def _check_datetime(element: Any, add: Any) -> None:
+    if not _datetime_ok(_text(element)):
+        add(
+            element,
+            "cap_datetime_format",
+            _(
+                "Date « %(value)s » invalide : la forme exigée est AAAA-MM-JJThh:mm:ss±hh:mm "
+                "(fuseau explicite, « Z » et fractions de seconde interdits)."
+            )
+            % {"value": _text(element)[:60]},
+        )
+
+
+def _check_references(singles: dict[str, Any], add: Any) -> None:
+    msg_type = _text(singles.get("msgType"))
+    references = singles.get("references")
     value = _text(references)
     if not value:
         if msg_type in _NEEDS_REFERENCES:
             add(
-                references if references is not None else _first(root, "msgType"),
+                references if references is not None else singles["msgType"],
                 "cap_references_missing",
                 _(
                     "Un message de type « %(type)s » doit citer le ou les messages visés dans "
@@ -213,16 +263,16 @@ def _check_references(root: Any, add: Any) -> None:
             )
 
 
-def _check_scope(root: Any, add: Any) -> None:
-    scope_element = _first(root, "scope")
+def _check_scope(singles: dict[str, Any], add: Any) -> None:
+    scope_element = singles.get("scope")
     scope = _text(scope_element)
-    if scope == "Restricted" and not _text(_first(root, "restriction")):
+    if scope == "Restricted" and not _text(singles.get("restriction")):
         add(
             scope_element,
             "cap_restriction_missing",
             _("Une diffusion « Restricted » exige l'élément « restriction » renseigné."),
         )
-    if scope == "Private" and not _text(_first(root, "addresses")):
+    if scope == "Private" and not _text(singles.get("addresses")):
         add(
             scope_element,
             "cap_addresses_missing",
@@ -249,50 +299,61 @@ def _out_of_range(element: Any, add: Any) -> None:
     )
 
 
-def _check_area(area: Any, add: Any) -> None:
-    for polygon in _children(area, "polygon"):
-        tokens = _text(polygon).split()
-        points = [_pair(token) for token in tokens]
-        if not tokens or any(point is None for point in points):
-            add(
-                polygon,
-                "cap_polygon_format",
-                _(
-                    "Polygone invalide : des couples « latitude,longitude » "
-                    "séparés par des espaces."
-                ),
-            )
-            continue
-        pairs = [point for point in points if point is not None]
-        if len(pairs) < 4:
-            add(
-                polygon,
-                "cap_polygon_too_few_points",
-                _("Polygone invalide : au moins 4 couples de coordonnées sont nécessaires."),
-            )
-        elif pairs[0] != pairs[-1]:
-            add(
-                polygon,
-                "cap_polygon_not_closed",
-                _("Polygone non fermé : le premier et le dernier point doivent être identiques."),
-            )
-        if not all(_in_range(point) for point in pairs):
+def polygon_problems(text: str) -> list[str]:
+    """The codes of the rules a CAP polygon text (stripped) breaks; empty when it is valid.
+
+    MeteoAlarm polygons have hundreds of points: a well-formed polygon is accepted by one
+    regular-expression match plus a comparison of its first and last pairs, with no Python
+    code per point; only a polygon that match does not accept is checked point by point.
+    """
+    if _POLYGON_IN_RANGE.fullmatch(text) and text.count(",") >= 4:
+        first = text.split(None, 1)[0]
+        if first == text.rsplit(None, 1)[-1]:
+            return []
+    return polygon_problems_reference(text)
+
+
+def polygon_problems_reference(text: str) -> list[str]:
+    """The polygon rules, point by point: the reference for what the fast path accepts."""
+    tokens = text.split()
+    points = [_pair(token) for token in tokens]
+    if not tokens or any(point is None for point in points):
+        return ["cap_polygon_format"]
+    pairs = [point for point in points if point is not None]
+    problems = []
+    if len(pairs) < 4:
+        problems.append("cap_polygon_too_few_points")
+    elif pairs[0] != pairs[-1]:
+        problems.append("cap_polygon_not_closed")
+    if not all(_in_range(point) for point in pairs):
+        problems.append("cap_coordinate_out_of_range")
+    return problems
+
+
+def _check_polygon(polygon: Any, add: Any) -> None:
+    for code in polygon_problems(_text(polygon)):
+        if code == "cap_coordinate_out_of_range":
             _out_of_range(polygon, add)
-    for circle in _children(area, "circle"):
-        parts = _text(circle).split()
-        center = _pair(parts[0]) if len(parts) == 2 else None
-        if center is None or not _NUMBER.match(parts[1]) or float(parts[1]) < 0:
-            add(
-                circle,
-                "cap_circle_format",
-                _("Cercle invalide : la forme exigée est « latitude,longitude rayon_km »."),
-            )
-        elif not _in_range(center):
-            _out_of_range(circle, add)
-    ceiling = _first(area, "ceiling")
-    if ceiling is not None and _first(area, "altitude") is None:
+        else:
+            add(polygon, code, _polygon_message(code))
+
+
+def _polygon_message(code: str) -> str:
+    if code == "cap_polygon_format":
+        return _("Polygone invalide : des couples « latitude,longitude » séparés par des espaces.")
+    if code == "cap_polygon_too_few_points":
+        return _("Polygone invalide : au moins 4 couples de coordonnées sont nécessaires.")
+    return _("Polygone non fermé : le premier et le dernier point doivent être identiques.")
+
+
+def _check_circle(circle: Any, add: Any) -> None:
+    parts = _text(circle).split()
+    center = _pair(parts[0]) if len(parts) == 2 else None
+    if center is None or not _NUMBER.match(parts[1]) or float(parts[1]) < 0:
         add(
-            ceiling,
-            "cap_ceiling_without_altitude",
-            _("« ceiling » ne peut être donné qu'avec « altitude »."),
+            circle,
+            "cap_circle_format",
+            _("Cercle invalide : la forme exigée est « latitude,longitude rayon_km »."),
         )
+    elif not _in_range(center):
+        _out_of_range(circle, add)
