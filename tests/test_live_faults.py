@@ -287,7 +287,7 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(
             # the bound: the stream was dropped once its queue (4 MB) and the socket buffers
             # were full, so the slow client got a small part of what was produced
             assert len(received) < produced / 4
-            # a sanity check on the node (rendering ~2,000 writes moves RSS by 10–40 MB on its
+            # a sanity check on the node (rendering ~2,000 writes moves RSS by 10 to 40 MB on its
             # own, whatever the slow client does)
             assert peak - before < 48, (before, peak)
             assert not control.ended, "the reading client kept its stream"
