@@ -38,6 +38,7 @@ if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
+from orsec.dashboards.models import EventSeen  # noqa: E402
 from orsec.events.actions import do_share_event  # noqa: E402
 from orsec.events.models import Mode, Visibility  # noqa: E402
 from orsec.events.testing import open_test_event  # noqa: E402
@@ -163,6 +164,12 @@ def test_mayor_reports_from_a_phone_appear_live_on_the_cod_dashboard_even_after_
     cod.goto(f"{base}/evenements/{event.pk}/")
     wait_live(cod)
     assert_accessible(cod, "tableau de bord de l'événement")
+    # the page told the server its user has seen the main courante (watch room unread counts)
+    seen = EventSeen.objects.filter(user=live_personas.operator37.user, event=event)
+    deadline = time.monotonic() + 5
+    while not seen.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert seen.exists()
     tail = cod.locator("#emplacement-journal_tail")
 
     mayor_context, mayor, mayor_errors = logged_in(
