@@ -8,7 +8,8 @@ application (``orsec.live.testing.ThreadedServer``: Django's live_server cannot 
 * The zone officer's watch room shows an event of the 37 as soon as it is shared with the zone,
   and counts its unread entries live.
 * Wall mode (1920 x 1080), EXERCICE banner kept across live swaps; axe-core finds no serious or
-  critical violation on the dashboard, the wall and the watch room. Screenshots go to docs/img/.
+  critical violation on the dashboard, the wall and the watch room. Screenshots go to
+  test-artifacts/ (to docs/img/ with ORSEC_UPDATE_SCREENSHOTS=1).
 
 Locally the tests are skipped when Chromium is absent; in CI (``CI=true``) they fail instead.
 """
@@ -28,7 +29,13 @@ from django.conf import settings
 from django.core.management import call_command
 
 CHROMIUM = "/usr/bin/chromium"
-IMAGES = Path(__file__).resolve().parent.parent / "docs" / "img"
+ROOT = Path(__file__).resolve().parent.parent
+#: screenshots go to test-artifacts/; with ORSEC_UPDATE_SCREENSHOTS=1, to docs/img/ (README)
+IMAGES = (
+    ROOT / "docs" / "img"
+    if os.environ.get("ORSEC_UPDATE_SCREENSHOTS") == "1"
+    else ROOT / "test-artifacts"
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

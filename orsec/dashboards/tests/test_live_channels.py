@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -43,7 +44,7 @@ def stream(http: httpx.Client, path: str, cookie: str) -> httpx.Response:
     return http.send(request, stream=True)
 
 
-def open_reader(http: httpx.Client, path: str, personas, name: str) -> SSEReader:  # type: ignore[no-untyped-def]
+def open_reader(http: httpx.Client, path: str, personas: Any, name: str) -> SSEReader:
     response = stream(http, path, session_cookie(personas.client_for(name)))
     assert response.status_code == 200, (name, path, response.status_code)
     return SSEReader(response).start()
