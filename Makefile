@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ENV := ORSEC_DEMO=true
 
-.PHONY: help install install-dev run serve test test-pg check sbom bench clean-demo
+.PHONY: help install install-dev run serve test test-pg check sbom bench bench-live clean-demo
 
 help:
 	@echo "make run      installe, prépare la base SQLite, charge la démo et sert http://$(HOST):$(PORT)"
@@ -39,6 +39,7 @@ run: install
 	@$(DEMO_ENV) $(BIN)/python manage.py prepare_demo
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_ack_checks --verbosity 0
 	@$(DEMO_ENV) $(BIN)/python manage.py schedule_outbound --verbosity 0
+	@$(DEMO_ENV) $(BIN)/python manage.py schedule_live_prune --verbosity 0
 	@$(DEMO_ENV) $(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
@@ -62,6 +63,10 @@ sbom: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/http.py $(BENCH_ARGS)
+
+# Live delivery (PostgreSQL + Redis on loopback); BENCH_ARGS=--quick for the CI-sized run.
+bench-live: install-dev
+	$(BIN)/python bench/live.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -f var/orsec.sqlite3 var/orsec.sqlite3-wal var/orsec.sqlite3-shm var/demo-accounts.json

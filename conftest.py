@@ -8,9 +8,11 @@ officer Ouest, national watch officer, observer, administrator…
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from django.test import Client
 from django_otp.oath import totp
@@ -21,8 +23,10 @@ from orsec.demo.scenario import Credentials, PersonaSpec, build_directory, build
 from orsec.directory.models import Organisation
 from orsec.events.models import Event, Mode
 from orsec.events.testing import open_test_event
+from orsec.live.hub import reset_hub
+from orsec.live.testing import ThreadedServer
 from orsec.territories.loader import load_reference_territories
-from orsec.territories.models import ReferenceDataset
+from orsec.territories.models import ReferenceDataset, Territory
 
 PERSONA_PASSWORD = "Crue-de-la-Loire-2026!"  # noqa: S105 - satisfies the ≥ 16 characters rule of admins
 
@@ -33,16 +37,36 @@ def persona_credentials(spec: PersonaSpec) -> Credentials:
     return Credentials(password=PERSONA_PASSWORD, totp_key=(seed * 3)[:40].ljust(40, "0"))
 
 
+#: The reference rows as loaded once per test session, to restore them quickly after a flush.
+_REFERENCE_ROWS: dict[str, list[dict[str, Any]]] = {}
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
         load_reference_territories()
+        _REFERENCE_ROWS["territories"] = list(Territory.objects.order_by("id").values())
+        _REFERENCE_ROWS["datasets"] = list(ReferenceDataset.objects.values())
 
 
 def ensure_territories() -> None:
-    """Transactional tests (live server) flush the tables: reload when that happened."""
-    if not ReferenceDataset.objects.filter(name="territories").exists():
+    """Transactional tests (live server) flush the tables: restore the reference data then.
+
+    The loader itself is tested in ``orsec/territories/tests``; here the rows it wrote at the
+    start of the session are inserted again as they were (ids included, parents first), which
+    takes a fraction of the loader's time.
+    """
+    if ReferenceDataset.objects.filter(name="territories").exists():
+        return
+    if not _REFERENCE_ROWS:
         load_reference_territories(force=True)
+        return
+    Territory.objects.bulk_create(
+        [Territory(**row) for row in _REFERENCE_ROWS["territories"]], batch_size=2000
+    )
+    ReferenceDataset.objects.bulk_create(
+        [ReferenceDataset(**row) for row in _REFERENCE_ROWS["datasets"]]
+    )
 
 
 @dataclass
@@ -143,3 +167,21 @@ def partner_sdis37(personas: Personas) -> Any:
         verbs=DISPATCH_VERBS,
         name="Système d'alerte SDIS 37",
     )
+
+
+# --- Live streams: the real ASGI application on a loopback port ------------------------------
+
+
+@pytest.fixture
+def asgi_server(live_personas: Personas) -> Iterator[ThreadedServer]:
+    """The portal's ASGI application (pages, API, /live/) served by uvicorn in a thread of the
+    test process, on the test database; a fresh live hub per server."""
+    with ThreadedServer() as running:
+        yield running
+    reset_hub()
+
+
+@pytest.fixture
+def asgi_http(asgi_server: ThreadedServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=asgi_server.url, timeout=httpx.Timeout(10.0, read=30.0)) as client:
+        yield client

@@ -42,7 +42,6 @@ sys.path.insert(0, _ROOT)
 
 import argparse
 import atexit
-import contextlib
 import datetime as dt
 import json
 import platform
@@ -55,32 +54,19 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.parse
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
-CHILDREN: list[subprocess.Popen[bytes]] = []
-
-
-def _stop_all() -> None:
-    while CHILDREN:
-        process = CHILDREN.pop()
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+from bench._common import (
+    CHILDREN,
+    LOOPBACK,
+    create_database,
+    drop_database,
+    free_port,
+)
+from bench._common import database_urls as _database_urls
+from bench._common import stop_all as _stop_all
 
 
 @dataclass
@@ -107,23 +93,7 @@ class Figures:
 
 def database_urls(base: str) -> tuple[str, str, str]:
     """(admin URL, bench database URL, bench database name)."""
-    parsed = urllib.parse.urlparse(base)
-    name = f"orsec_bench_ingest_{os.getpid()}"
-    return base, parsed._replace(path="/" + name).geturl(), name
-
-
-def create_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _database_urls(base, "orsec_bench_ingest")
 
 
 def make_environment(tmp: Path, database_url: str, threads: int) -> dict[str, str]:

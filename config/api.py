@@ -34,6 +34,7 @@ from orsec.directory.api import router as directory_router
 from orsec.dissemination.api import router as dissemination_router
 from orsec.events.api import router as events_router
 from orsec.interop.api import router as interop_router
+from orsec.maps.api import router as maps_router
 from orsec.oncall.api import router as oncall_router
 from orsec.partners.api import router as partners_router
 from orsec.partners.auth import PartnerTokenAuth
@@ -286,3 +287,4 @@ api.add_router("/", interop_router)
 api.add_router("/", oncall_router)
 api.add_router("/", plans_router)
 api.add_router("/", sitreps_router)
+api.add_router("/", maps_router)

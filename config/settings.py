@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "orsec.oncall",
     "orsec.plans",
     "orsec.sitreps",
+    "orsec.maps",
     "orsec.dashboards",
     "orsec.demo",
     "django_tasks_db",
@@ -244,6 +245,39 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+# Maps (docs/map.md): no tile layer by default (a plain background, works offline). A tile URL
+# template (https, e.g. "https://tiles.example.fr/{z}/{x}/{y}.png", "{s}" allowed in the host)
+# adds its origin to the CSP's img-src; its attribution is shown on the map.
+ORSEC_MAP_TILE_URL = env_str("ORSEC_MAP_TILE_URL", "") or ""
+ORSEC_MAP_TILE_ATTRIBUTION = env_str("ORSEC_MAP_TILE_ATTRIBUTION", "") or ""
+
+
+def _tile_origin(template: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{s}", "tiles-s"))
+    if parts.scheme != "https" or not parts.hostname or "{" in parts.netloc.replace("{s}", ""):
+        raise ImproperlyConfigured(
+            "ORSEC_MAP_TILE_URL : une adresse https:// avec {z}, {x} et {y} "
+            "(ex. https://tuiles.exemple.fr/{z}/{x}/{y}.png)."
+        )
+    if not all(p in template for p in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured("ORSEC_MAP_TILE_URL : {z}, {x} et {y} sont obligatoires.")
+    host = urlsplit(template).netloc.replace("{s}", "*")
+    if "*" in host and not host.startswith("*."):
+        raise ImproperlyConfigured("ORSEC_MAP_TILE_URL : {s} seulement en début de nom d'hôte.")
+    return f"https://{host}"
+
+
+if ORSEC_MAP_TILE_URL:
+    if not ORSEC_MAP_TILE_ATTRIBUTION:
+        raise ImproperlyConfigured(
+            "ORSEC_MAP_TILE_ATTRIBUTION est obligatoire avec ORSEC_MAP_TILE_URL "
+            "(mention de la source des tuiles)."
+        )
+    SECURE_CSP["img-src"] = [CSP.SELF, "data:", _tile_origin(ORSEC_MAP_TILE_URL)]
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Whole request bodies above this are refused with 413 by the server, before Django.
 ORSEC_MAX_REQUEST_BODY_BYTES = env_int(

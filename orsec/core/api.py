@@ -41,6 +41,8 @@ VERBS: dict[str, str] = {
     "deliveries:read": "Lire les diffusions reçues",
     "deliveries:ack": "Accuser réception et prendre en compte",
     "directory:read": "Lire l'annuaire",
+    "interop:submit": "Déposer des messages normalisés (EDXL-DE, Hub Santé, CAP, EMSI) "
+    "dans la boîte de réception des partenaires",
 }
 
 

@@ -2,7 +2,9 @@
 
 ``evenement`` — the event page / wall screen (``/live/evenement/<id>/``): topic ``event:<id>``.
 Each batch of new outbox rows re-renders the page's badges and its panels **once per audience**
-and pushes them as idempotent swaps.
+and pushes them as idempotent swaps. A batch made only of kinds listed in :data:`PANELS_BY_KIND`
+re-renders only the panels those kinds can change (a main courante entry: the journal tail and
+the highlights), which is most batches on a busy event; any other kind re-renders everything.
 
 The audience of a stream is everything that decides what its user sees on that page: the event,
 the user's abilities on it, the user's scope (organisations included), and — for users who do
@@ -32,7 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from orsec.accounts.access import scope_of
-from orsec.dashboards.panels import PANELS, build_panels
+from orsec.dashboards.panels import JOURNAL_TAIL, PANELS, build_panels
 from orsec.dashboards.watch import WatchRow, listed, rows_for_ids, watch_summary
 from orsec.dissemination.access import may_view_trace
 from orsec.dissemination.views import INBOX_LIVE_STATES, inbox_context
@@ -43,11 +45,29 @@ from orsec.events.access import (
     get_event_abilities,
 )
 from orsec.events.models import Event
+from orsec.events.queries import entries_for_reader
 from orsec.live.channels import Channel, Grant, OutboxRow
 from orsec.live.outbox import event_topic, organisation_topic, user_topic, watch_topic
 from orsec.live.protocol import SSEMessage, Swap, swap_message
 
 _EVENT_REST = re.compile(r"^(\d{1,12})/?$")
+
+#: Outbox kinds whose rows can change only these panels of the event page (not the badges).
+#: A kind absent from this map re-renders the badges and every panel.
+PANELS_BY_KIND: dict[str, frozenset[str]] = {
+    "journal.entry": frozenset({"journal_tail", "highlights"}),
+}
+
+
+def panels_for(rows: list[OutboxRow]) -> frozenset[str] | None:
+    """The panel keys a batch of rows can change, or ``None`` for "everything"."""
+    keys: set[str] = set()
+    for row in rows:
+        changed = PANELS_BY_KIND.get(row.kind)
+        if changed is None:
+            return None
+        keys |= changed
+    return frozenset(keys)
 
 
 def event_audience(user: Any, event: Event, abilities: dict[str, bool]) -> tuple[Any, ...]:
@@ -61,19 +81,20 @@ def event_audience(user: Any, event: Event, abilities: dict[str, bool]) -> tuple
     )
 
 
-def event_swaps(user: Any, event: Event, abilities: dict[str, bool]) -> list[Swap]:
-    """The live parts of the event page, rendered for ``user``'s audience."""
+def event_swaps(
+    user: Any, event: Event, abilities: dict[str, bool], only: frozenset[str] | None = None
+) -> list[Swap]:
+    """The live parts of the event page, rendered for ``user``'s audience: the badges and every
+    panel, or with ``only`` just those panels (each in its slot, emptied when it has nothing to
+    show this audience)."""
+    if only is not None:
+        return _panel_swaps(user, event, abilities, only)
     panels = build_panels(user, event, abilities)
     swaps = [
         Swap(
             target="evenement-badges",
             mode="replace",
             html=render_to_string("dashboards/_event_badges.html", {"event": event}),
-        ),
-        Swap(
-            target="evenement-maj",
-            mode="replace",
-            html=render_to_string("dashboards/_updated.html", {"updated_at": timezone.now()}),
         ),
     ]
     shown = set()
@@ -87,6 +108,65 @@ def event_swaps(user: Any, event: Event, abilities: dict[str, bool]) -> list[Swa
         if registered.key not in shown:
             swaps.append(Swap(target=f"emplacement-{registered.key}", mode="inner", html=""))
     return swaps
+
+
+def _panel_swaps(
+    user: Any, event: Event, abilities: dict[str, bool], only: frozenset[str]
+) -> list[Swap]:
+    swaps = []
+    for registered in PANELS:
+        if registered.key not in only:
+            continue
+        panel = registered.provider(user, event, abilities)
+        html = ""
+        if panel is not None:
+            panel.setdefault("key", registered.key)
+            html = render_to_string(
+                "dashboards/_panel.html", {"panel": panel, "event": event, "abilities": abilities}
+            )
+        swaps.append(Swap(target=f"emplacement-{registered.key}", mode="inner", html=html))
+    return swaps
+
+
+#: the list of the journal tail panel (``dashboards/panels/journal_tail.html``)
+JOURNAL_TAIL_LIST = "journal-tail-list"
+
+
+def entry_swaps(
+    user: Any, event: Event, abilities: dict[str, bool], rows: list[OutboxRow]
+) -> list[Swap] | None:
+    """Incremental swaps for a batch of new main courante entries, or ``None`` when the batch
+    holds anything else: each entry this audience may read is prepended to the journal tail
+    (which keeps its length), the entries they correct are re-rendered in place, and the
+    highlights panel is re-rendered when one of them is a fait marquant. About 1 kB per entry
+    instead of the whole tail."""
+    entry_ids: list[int] = []
+    for row in rows:
+        entry_id = row.payload.get("entry")
+        if row.kind != "journal.entry" or not isinstance(entry_id, int):
+            return None
+        entry_ids.append(entry_id)
+    readable = entries_for_reader(event, abilities)
+    entries = list(readable.filter(pk__in=entry_ids).order_by("seq"))
+    corrected_ids = {e.corrects_id for e in entries if e.corrects_id}
+    corrected = list(readable.filter(pk__in=corrected_ids)) if corrected_ids else []
+    context: dict[str, Any] = {"event": event, "abilities": abilities}
+    swaps = [Swap(target="journal-tail-vide", mode="remove")] if entries else []
+    for entry in entries:
+        html = render_to_string("events/_entry.html", {**context, "entry": entry})
+        swaps.append(Swap(target=JOURNAL_TAIL_LIST, mode="prepend", html=html, keep=JOURNAL_TAIL))
+    for entry in corrected:
+        html = render_to_string("events/_entry.html", {**context, "entry": entry})
+        swaps.append(Swap(target=f"entree-{entry.seq}", mode="replace", html=html))
+    if any(e.is_highlight for e in entries):
+        swaps += _panel_swaps(user, event, abilities, frozenset({"highlights"}))
+    return swaps
+
+
+def updated_swap() -> Swap:
+    """The clock of the last update (event page and wall), sent with every message."""
+    html = render_to_string("dashboards/_updated.html", {"updated_at": timezone.now()})
+    return Swap(target="evenement-maj", mode="replace", html=html)
 
 
 class EventChannel:
@@ -116,7 +196,13 @@ class EventChannel:
         if event is None or not event_visible(scope_of(grant.user), event):
             return []  # the periodic re-check ends the stream
         abilities = get_event_abilities(grant.user, event)
-        return [swap_message(rows[-1].id, event_swaps(grant.user, event, abilities))]
+        swaps = entry_swaps(grant.user, event, abilities, rows)
+        if swaps is None:
+            swaps = event_swaps(grant.user, event, abilities, only=panels_for(rows))
+        if not swaps:
+            return []  # nothing this audience may see (a restricted entry, for an observer)
+        swaps.append(updated_swap())
+        return [swap_message(rows[-1].id, swaps)]
 
 
 _WATCH_REST = re.compile(r"^/?$")

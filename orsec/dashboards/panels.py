@@ -27,6 +27,7 @@ from orsec.dissemination.access import deliveries_of_event, deliveries_visible_t
 from orsec.dissemination.models import DeliveryState
 from orsec.events.models import Event
 from orsec.events.queries import entries_for_reader, highlights_for_reader, pending_escalations
+from orsec.maps.panel import map_panel
 from orsec.plans.panel import plan_progress_panel
 from orsec.reports.queries import key_figures, qualification_queue
 
@@ -155,6 +156,7 @@ def pending_acks_panel(
 
 
 register_panel(key="plan_progress")(plan_progress_panel)
+register_panel(key="map", after="key_figures")(map_panel)
 
 
 @register_panel(key="highlights")

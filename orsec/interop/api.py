@@ -25,7 +25,7 @@ from orsec.reports.access import reports_visible_to
 
 from .geojson.export import MEDIA_TYPE, events_feature_collection, reports_feature_collection
 from .importing import ImportContext
-from .inbox import MAX_INBOX_BYTES, receive
+from .inbox import MAX_INBOX_BYTES, receive, too_large
 
 router = Router(tags=["Interopérabilité"])
 
@@ -152,17 +152,42 @@ def event_reports_geojson(
                 "application/json": {"schema": {"type": "object"}},
             },
             "required": True,
-        }
+        },
+        "responses": {
+            "404": {
+                "description": "Événement absent ou hors de portée du partenaire (?event=)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+            "415": {"description": "Format de message non reconnu"},
+            # the standard's own answer (EDXL-DE Ack/Error, RC-REF/RS-ERROR, CAP verdict)
+            **{
+                status: {
+                    "description": description,
+                    "content": {
+                        "application/xml": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {}},
+                    },
+                }
+                for status, description in (
+                    ("200", "Accusé de réception de la norme (accepté ou rejeu)"),
+                    ("400", "Message refusé (sécurité) : erreur de la norme"),
+                    ("422", "Message invalide : erreur de la norme"),
+                )
+            },
+        },
     },
 )
 def interop_inbox(request: HttpRequest, event: int | None = None) -> HttpResponse:
     """Receive one message; answer in its own standard (see ``docs/api.md``)."""
-    require_verb(request, "reports:write")
+    require_verb(request, "interop:submit")
     user = principal(request)
     target = access_event_by_id(user, event) if event is not None else None
-    length = int(request.headers.get("Content-Length") or 0)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
     if length > MAX_INBOX_BYTES:
-        return receive(b"x" * (MAX_INBOX_BYTES + 1), "", ImportContext(actor=user))
+        return too_large()
     token = getattr(request, "partner_token", None)
     context = ImportContext(
         actor=user,

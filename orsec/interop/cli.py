@@ -5,11 +5,12 @@
 bad usage. ``FILE`` may be ``-`` for the standard input.
 
 ``orsec interop import FILE [--event ID] [--user USERNAME] [--json]``: validates then imports
-through :func:`orsec.interop.importing.import_message` (the code the API and the partner inbox
-use) on behalf of ``USERNAME`` (default: the ``ORSEC_INTEROP_USER`` environment variable); the
-event must be visible to that user. Exit status 0 = imported (or a replay), 1 = invalid or not
-importable, 2 = refused for security, unreadable file, unknown user or event. Importing needs the
-project's settings and database (``DJANGO_SETTINGS_MODULE``, default ``config.settings``).
+through :func:`orsec.interop.actions.do_receive_message` (the writer the partner inbox uses: the
+message is kept and audited) on behalf of ``USERNAME`` (default: the ``ORSEC_INTEROP_USER``
+environment variable); the event must be visible to that user. Exit status 0 = imported (or a
+replay), 1 = invalid or not importable, 2 = refused for security, unreadable file, unknown user
+or event. Importing needs the project's settings and database (``DJANGO_SETTINGS_MODULE``,
+default ``config.settings``).
 
 Validation needs neither the database nor the project's secrets: when
 ``DJANGO_SETTINGS_MODULE`` is not set, a minimal French-language configuration is used.
@@ -95,8 +96,8 @@ def _import(args: argparse.Namespace) -> int:
     from orsec.events.access import access_event_by_id
     from orsec.journal.actions import acting_organisation
 
-    from .errors import InteropError
-    from .importing import ImportContext, import_message
+    from .actions import do_receive_message
+    from .importing import ImportContext
     from .secure import DEFAULT_MAX_BYTES
 
     def fail(message: str) -> int:
@@ -128,32 +129,31 @@ def _import(args: argparse.Namespace) -> int:
     context = ImportContext(
         actor=user, organisation=acting_organisation(user), event=event, channel="interop"
     )
-    try:
-        verdict, outcome = import_message(data, context)
-    except InteropError as error:
-        verdict_name, errors = error.verdict, [error.as_error()]
-        standard, summary = "", ""
-    else:
-        verdict_name, errors = verdict.verdict, list(verdict.errors)
-        standard, summary = verdict.standard, outcome.summary if outcome else ""
-    imported = verdict_name == "valid"
+    reception = do_receive_message(data, context, content_type="")
+    outcome = reception.outcome
+    verdict_name = {"imported": "valid", "replay": "valid", "refused": "refused"}.get(
+        reception.verdict, "invalid"
+    )
+    standard, errors = reception.standard, reception.errors
+    imported = outcome is not None
     if args.json:
         body: dict[str, object] = {
             "standard": standard,
-            "verdict": verdict_name if not imported else "imported",
+            "verdict": "imported" if imported else verdict_name,
             "errors": [error.as_dict() for error in errors],
         }
-        if imported and outcome is not None:
+        if outcome is not None:
             body.update(
-                summary=summary,
+                summary=outcome.summary,
                 event_id=outcome.event_id,
                 entry_ids=outcome.entry_ids,
                 report_ids=outcome.report_ids,
                 replay=outcome.replay,
+                inbound_message=reception.inbound_id,
             )
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-    elif imported:
-        sys.stdout.write(f"{standard} : {summary}\n")
+    elif outcome is not None:
+        sys.stdout.write(f"{standard} : {outcome.summary}\n")
     else:
         label = (
             _("refusé pour raison de sécurité") if verdict_name == "refused" else _("non importé")
@@ -167,18 +167,22 @@ def _import(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orsec", description="Portail ORSEC — outils.")
     commands = parser.add_subparsers(dest="command", required=True)
-    interop = commands.add_parser("interop", help="Interopérabilité (CAP, GeoJSON…)")
+    interop = commands.add_parser(
+        "interop", help="Interopérabilité (EDXL-DE, Hub Santé, CAP, EMSI, GeoJSON)"
+    )
     interop_commands = interop.add_subparsers(dest="interop_command", required=True)
     validate = interop_commands.add_parser(
         "validate",
-        help="Valider un message (CAP 1.2/1.1, GeoJSON) : 0 valide, 1 invalide, 2 refusé.",
+        help="Valider un message (EDXL-DE, Hub Santé, CAP, EMSI, GeoJSON) : "
+        "0 valide, 1 invalide, 2 refusé.",
     )
     validate.add_argument("file", help="fichier à valider, ou « - » pour l'entrée standard")
     validate.add_argument("--json", action="store_true", help="verdict au format JSON")
     validate.set_defaults(handler=_validate)
     importer = interop_commands.add_parser(
         "import",
-        help="Importer un message (CAP, EMSI) : 0 importé, 1 invalide, 2 refusé.",
+        help="Importer un message (EDXL-DE, Hub Santé, CAP, EMSI) : "
+        "0 importé, 1 invalide, 2 refusé.",
     )
     importer.add_argument("file", help="fichier à importer, ou « - » pour l'entrée standard")
     importer.add_argument("--event", type=int, help="identifiant de l'événement destinataire")

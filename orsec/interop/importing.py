@@ -51,6 +51,8 @@ class ImportOutcome:
     #: the standard's own acknowledgement to answer with (bytes and content type), if any
     response: bytes = b""
     response_type: str = ""
+    #: the :class:`~orsec.interop.models.InboundMessage` kept for it, when already written
+    inbound_id: int | None = None
 
 
 Importer = Callable[[bytes, ImportContext], ImportOutcome]

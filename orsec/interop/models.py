@@ -2,9 +2,11 @@
 
 :class:`InboundMessage` keeps every message that reached the inbox or the import command (raw
 bytes, SHA-256, verdict, errors, what it created, the answer sent back); a message refused for
-security (DOCTYPE, entities, oversize) is *not* kept: nothing is written for it. The
-``(sender_id, distribution_id)`` pair of an imported message is unique: a replay is answered with
-the stored answer and imports nothing (EDXL-DE ``distributionID`` idempotency).
+security (DOCTYPE, entities, oversize) is *not* kept: only an audit record is written for it
+(:func:`orsec.interop.actions.do_receive_message`). The ``(sender_id, distribution_id)`` pair of
+an imported enveloped message is unique: a replay is answered with the stored answer and imports
+nothing (EDXL-DE ``distributionID`` idempotency). CAP and EMSI messages (no envelope) are kept
+with a blank distribution id; their own importers detect their replays.
 
 :class:`PartnerSender` lists the sender identifiers (EDXL-DE ``senderID``, Hub Santé sender)
 an organisation's systems may use: a message whose envelope names another sender than those of
@@ -103,7 +105,7 @@ class InboundMessage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["sender_id", "distribution_id"],
-                condition=Q(imported=True),
+                condition=Q(imported=True) & ~Q(distribution_id=""),
                 name="inbound_distribution_once",
             )
         ]

@@ -45,6 +45,7 @@ from orsec.live.channels import WATCH_PREFIX, Grant, OutboxRow, get_channel, mat
 from orsec.live.models import OutboxMessage
 from orsec.live.outbox import WAKEUP_HOOKS
 from orsec.live.protocol import (
+    MAX_QUEUED_BYTES,
     MAX_QUEUED_MESSAGES,
     REPLAY_LIMIT,
     SWEEP_SECONDS,
@@ -94,6 +95,8 @@ class Stream:
     writer: asyncio.Task[Any] | None = None
     #: skipped-then-late ids this stream already received by replay (no second delivery)
     replayed_late: set[int] = field(default_factory=set)
+    #: bytes in ``queue`` (the writer subtracts what it takes, see :meth:`take`)
+    queued_bytes: int = 0
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -118,18 +121,32 @@ class Stream:
             if len(self.pending) > MAX_QUEUED_MESSAGES:
                 self.close("slow_consumer", encode_control("reload", "slow_consumer"))
             return
-        if self.queue.qsize() >= MAX_QUEUED_MESSAGES:
+        data = message.encoded  # the same bytes object for every stream of the audience
+        if (
+            self.queue.qsize() >= MAX_QUEUED_MESSAGES
+            or self.queued_bytes + len(data) > MAX_QUEUED_BYTES
+        ):
             self.close("slow_consumer", encode_control("reload", "slow_consumer"))
             return
         self.last_id = max(self.last_id, message.id)
-        self.queue.put_nowait(message.encoded)
+        self._put(data)
 
     def send_now(self, data: bytes, message_id: int | None = None) -> None:
         if self.closed:
             return
         if message_id is not None:
             self.last_id = max(self.last_id, message_id)
+        self._put(data)
+
+    def _put(self, data: bytes) -> None:
+        self.queued_bytes += len(data)
         self.queue.put_nowait(data)
+
+    async def take(self) -> bytes:
+        """The next chunk for the writer (waits for one)."""
+        data = await self.queue.get()
+        self.queued_bytes -= len(data)
+        return data
 
     def close(self, reason: str, control: bytes | None = None) -> None:
         """End the stream: drop what is queued, send ``control`` (``reload``/``denied``) if
@@ -141,9 +158,10 @@ class Stream:
         self.end_reason = reason
         while not self.queue.empty():
             self.queue.get_nowait()
+        self.queued_bytes = 0
         if control:
-            self.queue.put_nowait(control)
-        self.queue.put_nowait(_CLOSE)
+            self._put(control)
+        self._put(_CLOSE)
         writer = self.writer
         if writer is not None and not writer.done():
             asyncio.get_running_loop().call_later(2.0, _cancel_if_running, writer)
@@ -502,6 +520,14 @@ async def get_hub() -> Hub:
         _hub = Hub(get_backend(), loop)
     await _hub.start()
     return _hub
+
+
+def reset_hub() -> None:
+    """Forget this process's hub (tests: the next server starts one in its own loop)."""
+    global _hub
+    if _hub is not None:
+        _hub.executor.shutdown(wait=False)
+    _hub = None
 
 
 def running_hub() -> Hub | None:

@@ -8,8 +8,9 @@ outbox row it reflects; the page resumes after that id (``Last-Event-ID`` header
 
 ``swap``
     ``data`` is JSON ``{"swaps": [{"target": "<element id>", "mode": "replace"|"inner"|
-    "prepend"|"append"|"remove", "html": "…"}]}``. Every swap is idempotent: replacing an
-    element, or inserting an element whose id already exists replaces it.
+    "prepend"|"append"|"remove", "html": "…", "keep": n?}]}``. Every swap is idempotent:
+    replacing an element, or inserting an element whose id already exists replaces it; ``keep``
+    trims the target to its first (prepend) or last (append) ``n`` children.
 ``reload``
     The stream cannot replay what the page missed (too old, too many): the page reloads.
 ``denied``
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 #: A heartbeat comment (and a ``ping``) keeps proxies from closing an idle stream.
@@ -34,6 +36,9 @@ RETRY_BASE_MS = 2000
 REPLAY_LIMIT = 500
 #: Messages waiting for a client that does not read; beyond, the stream is dropped.
 MAX_QUEUED_MESSAGES = 200
+#: Bytes waiting for a client that does not read (a rendering reaches hundreds of kB on a busy
+#: event page, and a personal audience's messages are not shared); beyond, the stream is dropped.
+MAX_QUEUED_BYTES = 4 * 1024 * 1024
 #: Access is re-checked through Django (sessions, second factor, scope) this often per stream.
 RECHECK_SECONDS = 60.0
 #: Sessions and accounts of all streams of a process are checked in one batch this often.
@@ -47,9 +52,15 @@ class Swap:
     target: str
     mode: str
     html: str = ""
+    #: for ``prepend``/``append``: the target keeps at most this many children (0: no limit), so
+    #: that a wall screen's list does not grow for the whole night
+    keep: int = 0
 
-    def as_dict(self) -> dict[str, str]:
-        return {"target": self.target, "mode": self.mode, "html": self.html}
+    def as_dict(self) -> dict[str, str | int]:
+        result: dict[str, str | int] = {"target": self.target, "mode": self.mode, "html": self.html}
+        if self.keep:
+            result["keep"] = self.keep
+        return result
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,9 @@ class SSEMessage:
     event: str
     data: str
 
-    @property
+    @cached_property
     def encoded(self) -> bytes:
+        """The wire bytes, encoded once and shared by every stream the message goes to."""
         return encode_message(self.id, self.event, self.data)
 
 

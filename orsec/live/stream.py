@@ -150,7 +150,7 @@ async def _pump(hub: Hub, stream: Stream, send: Send, environ: dict[str, Any]) -
     recheck: asyncio.Future[Authorisation] | None = None
     while True:
         try:
-            data = await asyncio.wait_for(stream.queue.get(), timeout=HEARTBEAT_SECONDS)
+            data = await asyncio.wait_for(stream.take(), timeout=HEARTBEAT_SECONDS)
         except TimeoutError:
             data = HEARTBEAT
         if data == _CLOSE:

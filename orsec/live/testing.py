@@ -9,6 +9,8 @@ need separate processes (two nodes, a killed node) start ``manage.py serve`` ins
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -20,6 +22,8 @@ import httpx
 import uvicorn
 from django.conf import settings
 from django.test import Client
+
+from orsec.live.hub import running_hub
 
 
 def free_port() -> int:
@@ -55,6 +59,11 @@ class ThreadedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        hub = running_hub()
+        if hub is not None and not hub.loop.is_closed():
+            # stop the hub's tasks in its own loop before the loop goes away
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(hub.stop(), hub.loop).result(5)
         self.server.should_exit = True
         self.server.force_exit = True
         self.thread.join(10)

@@ -7,7 +7,10 @@ audited (S22, S29): the audit record carries the token's id, public prefix and s
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +32,11 @@ from orsec.directory.access import organisations_administered_by
 from orsec.directory.models import Organisation
 from orsec.events.access import event_visible
 from orsec.events.models import Event
+from orsec.interop.actions import our_sender_id
+from orsec.interop.edxlde.serialize import build_distribution
+from orsec.interop.emsi.serialize import emsi_json, emsi_xml, situation_of_event
+from orsec.interop.errors import InteropError
+from orsec.journal.actions import acting_organisation
 from orsec.journal.chain import append_entry, chain_for_event
 from orsec.journal.models import Channel, EntryKind, JournalEntry
 from orsec.partners import tasks as partner_tasks
@@ -52,6 +60,11 @@ from orsec.partners.outbound import (
 from orsec.partners.tokens import new_prefix, new_secret
 from orsec.partners.webhooks import WEBHOOK_CONTENT_TYPE, new_endpoint_secret, webhook_body
 from orsec.territories.models import Territory
+
+logger = logging.getLogger(__name__)
+
+EDXL_CONTENT_TYPE = "application/xml; charset=utf-8"
+EMSI_CONTENT_TYPE = "application/xml; charset=utf-8"
 
 #: The role of a token's service account in its organisation: a partner system acts like the
 #: service's liaison officer (reads what the service takes part in, files reports, acknowledges
@@ -327,12 +340,22 @@ def do_queue_outbound(
         )
         content_type = WEBHOOK_CONTENT_TYPE
     else:
+        if isinstance(body, dict) and endpoint.kind == EndpointKind.EDXL_DE:
+            # an EDXL-DE endpoint may carry the JSON of a webhook as its payload
+            body = webhook_body(
+                delivery_id=str(delivery_id), kind=kind, created_at=now, event=event, data=body
+            )
+            content_type = WEBHOOK_CONTENT_TYPE
         if not isinstance(body, bytes | bytearray) or not content_type:
             raise OutboundError(
                 _("Un point de réception brut attend un message normalisé et son type de contenu."),
                 "bad_body",
             )
         raw = bytes(body)
+        if endpoint.kind == EndpointKind.EDXL_DE:
+            raw, content_type, standard = _in_edxlde(
+                raw, content_type, standard, mode=mode, delivery_id=delivery_id, kind=kind, now=now
+            )
     digest = hashlib.sha256(raw).hexdigest()
     message = OutboundMessage.objects.create(
         delivery_id=delivery_id,
@@ -390,6 +413,171 @@ def do_queue_outbound(
     message_pk = message.pk
     transaction.on_commit(lambda: partner_tasks.enqueue_send(message_pk))
     return message
+
+
+def _in_edxlde(
+    payload: bytes,
+    content_type: str,
+    standard: str,
+    *,
+    mode: str,
+    delivery_id: uuid.UUID,
+    kind: str,
+    now: datetime,
+) -> tuple[bytes, str, str]:
+    """``payload`` in an EDXL-DE 2.0 distribution: ``distributionStatus`` from the event's mode
+    (no event: real, as the watch logs), ``distributionID`` = our sender id and the delivery id
+    (stable across retries)."""
+    sender = our_sender_id()
+    try:
+        envelope = build_distribution(
+            [(payload, content_type)],
+            sender_id=sender,
+            mode=mode or "real",
+            description=str(MessageKind(kind).label),
+            distribution_id=f"{sender}_{delivery_id}",
+            now=now,
+        )
+    except (InteropError, ValueError) as error:
+        raise OutboundError(
+            _("Message impossible à mettre sous enveloppe EDXL-DE : %(reason)s")
+            % {"reason": error},
+            "bad_body",
+        ) from error
+    label = f"EDXL-DE/{standard}" if standard else "EDXL-DE 2.0"
+    return envelope, EDXL_CONTENT_TYPE, label[:20]
+
+
+def queue_to_subscribers(
+    kind: str,
+    organisations: Iterable[Organisation],
+    *,
+    data: dict[str, Any],
+    raw: tuple[bytes, str] | None = None,
+    standard: str = "",
+    event: Event | None = None,
+    source_key: str = "",
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> list[OutboundMessage]:
+    """Queue ``kind`` for every active endpoint of ``organisations`` subscribed to it, in the
+    caller's transaction: webhook endpoints get ``data`` (signed JSON), raw and EDXL-DE endpoints
+    get ``raw`` (``(bytes, content type)``; EDXL-DE wraps it, or wraps the JSON when ``raw`` is
+    None). An endpoint that refuses (mode, territory, allow-list) is skipped and logged; one
+    already sent this ``source_key`` too."""
+    queued = []
+    endpoints = (
+        PartnerEndpoint.objects.filter(
+            organisation__in=[o.pk for o in organisations], is_active=True
+        )
+        .select_related("organisation", "organisation__territory")
+        .order_by("pk")
+    )
+    for endpoint in endpoints:
+        if kind not in endpoint.subscriptions:
+            continue
+        if source_key and endpoint.messages.filter(source_key=source_key).exists():
+            continue
+        body: bytes | dict[str, Any] = data
+        content_type = WEBHOOK_CONTENT_TYPE
+        if endpoint.kind != EndpointKind.WEBHOOK and raw is not None:
+            body, content_type = raw
+        try:
+            with transaction.atomic():
+                queued.append(
+                    do_queue_outbound(
+                        endpoint,
+                        kind,
+                        body,
+                        content_type,
+                        event=event,
+                        standard=standard,
+                        source_key=source_key,
+                        actor=actor,
+                        request=request,
+                        now=now,
+                    )
+                )
+        except OutboundError as error:
+            logger.warning(
+                "outbound: %s not sent to endpoint %s: %s", kind, endpoint.pk, error.code
+            )
+    return queued
+
+
+def emsi_recipients(event: Event) -> list[PartnerEndpoint]:
+    """Active endpoints subscribed to ``emsi`` that may receive ``event`` (mode, territory)."""
+    endpoints = PartnerEndpoint.objects.filter(is_active=True).select_related(
+        "organisation", "organisation__territory"
+    )
+    return [
+        endpoint
+        for endpoint in endpoints.order_by("organisation__name", "name", "pk")
+        if endpoint.accepts(MessageKind.EMSI, event.mode) and endpoint_may_receive(endpoint, event)
+    ]
+
+
+@transaction.atomic
+def do_send_event_emsi(
+    actor: Any,
+    event: Event,
+    *,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> list[OutboundMessage]:
+    """« Envoyer en EMSI »: the event's situation and confirmed bilan as one EMSI message
+    (:func:`orsec.interop.emsi.serialize.situation_of_event`, CONTEXT.MODE from the event's
+    mode) queued for every endpoint subscribed to ``emsi`` that may see the event: Hub Santé
+    XML for raw and EDXL-DE endpoints, its JSON form in a signed webhook. Each message is a main
+    courante entry (by :func:`do_queue_outbound`); the sending is audited once more as a whole.
+    The caller checked the ``disseminate`` ability."""
+    now = now or timezone.now()
+    if event.closed_at is not None:
+        raise OutboundError(_("L'événement est clos : plus d'envoi EMSI."), "event_closed")
+    recipients = emsi_recipients(event)
+    if not recipients:
+        raise OutboundError(
+            _(
+                "Aucun système partenaire abonné aux messages EMSI ne peut recevoir cet "
+                "événement (abonnement, mode %(mode)s, territoire)."
+            )
+            % {"mode": event.mode},
+            "no_recipient",
+        )
+    organisation = acting_organisation(actor)
+    message = situation_of_event(
+        event,
+        origin_id=our_sender_id(),
+        origin_name=str(organisation or _("Portail ORSEC"))[:80],
+        now=now,
+    )
+    xml = emsi_xml(message)
+    data = json.loads(emsi_json(message))
+    queued = []
+    for endpoint in recipients:
+        webhook = endpoint.kind == EndpointKind.WEBHOOK
+        queued.append(
+            do_queue_outbound(
+                endpoint,
+                MessageKind.EMSI,
+                data if webhook else xml,
+                WEBHOOK_CONTENT_TYPE if webhook else EMSI_CONTENT_TYPE,
+                event=event,
+                standard="EMSI",
+                actor=actor,
+                request=request,
+                now=now,
+            )
+        )
+    record_audit(
+        "partners.emsi.sent",
+        actor=actor,
+        request=request,
+        target=event,
+        data={"emsi_id": message.id, "messages": [m.pk for m in queued]},
+    )
+    return queued
 
 
 def stale_sending_seconds() -> int:

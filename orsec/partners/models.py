@@ -122,8 +122,11 @@ class IdempotencyRecord(models.Model):
 
 
 class EndpointKind(models.TextChoices):
+    """The format an endpoint receives (docs/outbound.md)."""
+
     WEBHOOK = "webhook", _("Webhook JSON signé")
-    RAW = "raw", _("Message normalisé brut (CAP, EDXL-DE, EMSI)")
+    RAW = "raw", _("Message normalisé brut (CAP, EMSI, PDF du SITREP)")
+    EDXL_DE = "edxl-de", _("Message normalisé dans une enveloppe EDXL-DE 2.0")
 
 
 class MessageKind(models.TextChoices):
@@ -131,7 +134,6 @@ class MessageKind(models.TextChoices):
     SITREP = "sitrep", _("Point de situation (SITREP)")
     CAP_ALERT = "cap.alert", _("Alerte CAP")
     EMSI = "emsi", _("Situation EMSI")
-    EDXL_DE = "edxl-de", _("Enveloppe EDXL-DE")
 
 
 class EventModeChoice(models.TextChoices):

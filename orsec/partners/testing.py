@@ -21,7 +21,7 @@ from orsec.territories.models import Territory
 __all__ = ["DISPATCH_VERBS", "PartnerClient", "issue_test_token", "token_client"]
 
 #: What a dispatch system (SDIS) needs: file reports, read events and the main courante,
-#: receive and acknowledge deliveries.
+#: receive and acknowledge deliveries, post standard messages to the interop inbox.
 DISPATCH_VERBS = [
     "reports:write",
     "reports:read",
@@ -29,6 +29,7 @@ DISPATCH_VERBS = [
     "journal:read",
     "deliveries:read",
     "deliveries:ack",
+    "interop:submit",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Partner token pages for administrators: thin views — parse, access, act, render.
+"""Partner pages: tokens for administrators, and « Envoyer en EMSI » on an event. Thin views —
+parse, access, act, render.
 
 Only verified staff reach them; each sees the tokens of the organisations they administer
 (:func:`orsec.partners.access.tokens_administered_by`), any other token answers 404.
@@ -10,17 +11,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from orsec.core.api import VERBS
 from orsec.directory.access import organisations_administered_by
+from orsec.events.access import access_event_by_id, get_event_abilities
 from orsec.partners.access import access_token_by_id, get_token_abilities, tokens_administered_by
-from orsec.partners.actions import do_issue_token, do_revoke_token
+from orsec.partners.actions import (
+    OutboundError,
+    do_issue_token,
+    do_revoke_token,
+    do_send_event_emsi,
+    emsi_recipients,
+)
 from orsec.partners.forms import IssueTokenForm
 
 
@@ -95,3 +104,39 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         "abilities": abilities,
     }
     return render(request, "partners/token_revoke.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def event_emsi(request: HttpRequest, event_id: int) -> HttpResponse:
+    """« Envoyer en EMSI »: the recipients, then the sending (``disseminate`` ability)."""
+    event = access_event_by_id(request.user, event_id)
+    abilities = get_event_abilities(request.user, event)
+    if not abilities["disseminate"]:
+        raise PermissionDenied
+    status = 200
+    error = ""
+    if request.method == "POST":
+        try:
+            queued = do_send_event_emsi(request.user, event, request=request)
+        except OutboundError as exc:
+            error, status = str(exc), 409
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Situation EMSI mise en file pour %(n)s système partenaire.",
+                    "Situation EMSI mise en file pour %(n)s systèmes partenaires.",
+                    len(queued),
+                )
+                % {"n": len(queued)},
+            )
+            return redirect("dashboards:event", event.pk)
+    context = {
+        "title": _("Envoyer en EMSI"),
+        "event": event,
+        "abilities": abilities,
+        "recipients": emsi_recipients(event),
+        "error": error,
+    }
+    return render(request, "partners/event_emsi.html", context, status=status)

@@ -11,6 +11,7 @@ the audit head (``append_entry``, ``record_audit``).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,8 @@ from orsec.journal.chain import append_entry, chain_for_event, watch_chain_for
 from orsec.journal.files import AttachmentError, StoredFile, discard_new, store_upload
 from orsec.journal.models import Attachment, Channel, EntryKind
 from orsec.live.outbox import event_topic, queue_live_message, watch_topic
+from orsec.partners.actions import queue_to_subscribers
+from orsec.partners.models import MessageKind
 from orsec.sitreps.access import emitting_territory
 from orsec.sitreps.compile import compile_event, compile_zone, latest_frozen_by_event
 from orsec.sitreps.models import (
@@ -479,6 +482,39 @@ def _recipients(sitrep: Sitrep) -> list[Organisation]:
     return found
 
 
+def _queue_to_partners(
+    actor: Any,
+    sitrep: Sitrep,
+    recipients: list[Organisation],
+    pdf_sha256: str,
+    request: HttpRequest | None,
+    now: datetime,
+) -> None:
+    """Partner endpoints of the recipients subscribed to ``sitrep`` (ADR 0008: features above
+    partners queue directly): webhooks get the canonical JSON with its hash; raw and EDXL-DE
+    endpoints the canonical JSON bytes themselves, whose SHA-256 *is* the frozen hash."""
+    canonical = sitrep.canonical()
+    raw = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    queue_to_subscribers(
+        MessageKind.SITREP,
+        recipients,
+        data={
+            "sitrep": canonical,
+            "hash": sitrep.frozen_hash,
+            "hash_algorithm": "sha256 of the canonical JSON (sorted keys, compact)",
+            "number": sitrep.number,
+            "pdf_sha256": pdf_sha256,
+        },
+        raw=(raw.encode("utf-8"), "application/json; charset=utf-8"),
+        standard="SITREP",
+        event=sitrep.event,
+        source_key=f"sitrep:{sitrep.pk}",
+        actor=actor,
+        request=request,
+        now=now,
+    )
+
+
 @transaction.atomic
 def do_freeze_sitrep(
     actor: Any,
@@ -489,7 +525,8 @@ def do_freeze_sitrep(
 ) -> Sitrep:
     """Freeze an approved SITREP: content immutable, hash computed, PDF rendered and stored as
     the attachment of a main courante entry carrying the number and the hash, then sent up
-    (COZ, and COGIC when shared nationally) through the dissemination, with acknowledgement."""
+    (COZ, and COGIC when shared nationally) through the dissemination, with acknowledgement,
+    and queued for their partner endpoints subscribed to ``sitrep``."""
     now = now or timezone.now()
     sitrep = _lock(sitrep)
     if sitrep.state != SitrepState.APPROVED:
@@ -549,6 +586,7 @@ def do_freeze_sitrep(
                     request=request,
                     now=now,
                 )
+                _queue_to_partners(actor, sitrep, recipients, stored.sha256, request, now)
             record_audit(
                 "sitrep.frozen",
                 actor=actor,

@@ -81,8 +81,9 @@ def test_event_page_query_count_is_pinned(personas, flood_event, django_assert_m
     # to qualify 2 (count, first items); pending acknowledgements 2 (count, first items)
     # — independent of the journal's size
     # parent and child events 1; the live cursor 1 (last outbox id, no hub in tests);
-    # activated plans' progress 1 (none active here)
-    with django_assert_max_num_queries(4 + 9 + 5 + 1 + 1 + 1):
+    # activated plans' progress 1 (none active here); map 3 (counts per state, located
+    # reports, reference data digest for the outline URL)
+    with django_assert_max_num_queries(4 + 9 + 5 + 1 + 1 + 1 + 3):
         assert client.get(f"/evenements/{flood_event.pk}/").status_code == 200
 
 

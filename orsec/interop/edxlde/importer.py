@@ -2,26 +2,53 @@
 
 The envelope's sender must be one of the partner's declared sender ids, an expired distribution
 is refused, a replayed ``distributionID`` is acknowledged without importing anything (see
-:func:`orsec.interop.inbox.do_import_inbound`). Hub Santé / CISU messages inside become reports
-(``createCase``) or main courante entries; CAP alerts are logged in the main courante with their
-headline. The answer is an EDXL-DE 2.0 ``Ack`` envelope referencing the original.
+:func:`orsec.interop.actions.import_enveloped`). Hub Santé / CISU messages inside become reports
+(``createCase``) or main courante entries (see :mod:`orsec.interop.hubsante.importer`); CAP alerts
+are imported through the CAP importer (``importer_for("CAP 1.2")``: MeteoAlarm profile →
+vigilances, other alerts → main courante) and EMSI messages through the EMSI importer, in the
+same transaction: if one payload is refused, nothing of the distribution is imported. The answer
+is an EDXL-DE 2.0 ``Ack`` envelope referencing the original.
 """
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+import copy
+from typing import Any
 
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from ..actions import Received, import_enveloped, our_sender_id
 from ..cap.parse import CAP_NAMESPACES
+from ..emsi.parse import VARIANT_OF_NAMESPACE as EMSI_VARIANTS
 from ..hubsante import validate as hub
 from ..hubsante.importer import received_from_messages
 from ..importing import ImportContext, ImportOutcome
-from ..inbox import Received, do_import_inbound, our_sender_id
 from ..xmlpaths import local_name, namespace_of
 from .parse import parse_edxlde, read_envelope
 from .serialize import build_answer
 from .validate import standard_name
 
 MEDIA_TYPE = "application/xml; charset=utf-8"
+
+
+def payload_standard(payload: Any) -> str:
+    """The standard of one embedded payload: ``CAP 1.2``/``CAP 1.1``, ``EMSI`` (Hub Santé or
+    NexSIS 2015 namespace), ``Hub Santé message`` (RC-DE + use case), ``Hub Santé`` (a use case
+    alone), or ``""``. EMSI is recognised before the generic Hub Santé namespaces."""
+    namespace, name = namespace_of(payload.tag), local_name(payload.tag)
+    if namespace in CAP_NAMESPACES and name == "alert":
+        return f"CAP {CAP_NAMESPACES[namespace]}"
+    if namespace in EMSI_VARIANTS and name == "emsi":
+        return "EMSI"
+    if namespace.startswith(hub.HUB_NAMESPACE_PREFIXES):
+        return "Hub Santé message" if name == "message" else "Hub Santé"
+    return ""
+
+
+def _standalone(payload: Any) -> bytes:
+    """The payload as a document of its own (namespaces it uses declared on its root)."""
+    return bytes(etree.tostring(copy.deepcopy(payload), xml_declaration=True, encoding="UTF-8"))
 
 
 def import_edxlde(data: bytes, context: ImportContext) -> ImportOutcome:
@@ -35,32 +62,22 @@ def import_edxlde(data: bytes, context: ImportContext) -> ImportOutcome:
         expires=envelope.expires,
     )
     messages = []
-    alerts = []
     for item in envelope.contents:
         payload = item.payload
         if payload is None:
             continue
-        namespace = namespace_of(payload.tag)
-        if (
-            namespace.startswith(hub.HUB_NAMESPACE_PREFIXES)
-            and local_name(payload.tag) == "message"
-        ):
+        standard = payload_standard(payload)
+        if standard == "Hub Santé message":
             messages.append(hub.message_from_xml(payload))
-        elif namespace.startswith(hub.HUB_NAMESPACE_PREFIXES):
+        elif standard == "Hub Santé":
             messages.append(hub.use_case_from_xml(payload))
-        elif namespace in CAP_NAMESPACES:
-            headline = payload.find(f".//{{{namespace}}}headline")
-            identifier = payload.find(f"{{{namespace}}}identifier")
-            alerts.append(
-                _("alerte CAP %(id)s « %(headline)s »")
-                % {
-                    "id": (identifier.text or "").strip() if identifier is not None else "",
-                    "headline": (headline.text or "").strip() if headline is not None else "",
-                }
-            )
+        elif standard in ("CAP 1.2", "CAP 1.1", "EMSI"):
+            # imported through the standard's own importer, in the envelope's transaction
+            received.payloads.append((standard, _standalone(payload)))
     received_from_messages(received, messages)
-    if alerts:
-        received.summary = "; ".join(filter(None, [received.summary, *alerts]))
+    if received.payloads:
+        kinds = ", ".join(standard for standard, _payload in received.payloads)
+        received.summary = "; ".join(filter(None, [received.summary, kinds]))
     received.summary = received.summary or _("%(count)s contenu(s)") % {
         "count": len(envelope.contents)
     }
@@ -68,4 +85,4 @@ def import_edxlde(data: bytes, context: ImportContext) -> ImportOutcome:
     def ack() -> tuple[bytes, str]:
         return build_answer(envelope, sender_id=our_sender_id(), kind="Ack"), MEDIA_TYPE
 
-    return do_import_inbound(data, context, received, content_type=MEDIA_TYPE, build_ack=ack)
+    return import_enveloped(data, context, received, content_type=MEDIA_TYPE, build_ack=ack)

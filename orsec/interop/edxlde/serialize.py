@@ -1,4 +1,5 @@
-"""Producing EDXL-DE 2.0 envelopes: the Ack and Error answers to a received distribution.
+"""Producing EDXL-DE 2.0 envelopes: the Ack and Error answers to a received distribution, and
+the distributions the portal sends (:func:`build_distribution`, outbound EDXL-DE endpoints).
 
 Output is strict (unlike input): ``dateTimeSent``/``dateTimeExpires`` without fractional seconds
 and with an explicit offset, as the OASIS pattern requires; every produced envelope validates
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -110,6 +112,73 @@ def build_answer(
         _sub(other, "mimeType", "application/json")
         payload = json.dumps([e.as_dict() for e in errors], ensure_ascii=False).encode()
         _sub(other, "contentData", base64.b64encode(payload).decode("ascii"))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+#: portal event mode → EDXL-DE ``distributionStatus`` (and back for input, "System" → test)
+STATUS_OF_MODE = {"real": "Actual", "exercise": "Exercise", "test": "Test"}
+DISTRIBUTION_LIFETIME = dt.timedelta(hours=12)
+
+
+def build_distribution(
+    payloads: Sequence[tuple[bytes, str]],
+    *,
+    sender_id: str,
+    mode: str,
+    recipient: str = "",
+    scheme: str = DEFAULT_SCHEME,
+    kind: str = "Report",
+    description: str = "",
+    distribution_id: str = "",
+    now: dt.datetime | None = None,
+    lifetime: dt.timedelta = DISTRIBUTION_LIFETIME,
+) -> bytes:
+    """An EDXL-DE 2.0 distribution carrying ``payloads`` (``(bytes, content type)``), the
+    ``distributionStatus`` given by the event ``mode`` (réel → Actual, exercice → Exercise,
+    test → Test). An XML payload is embedded as ``contentXML/embeddedXMLContent`` (parsed
+    securely first); any other (JSON, PDF) as ``otherContent`` with its MIME type, size, SHA-256
+    digest and base64 ``contentData``."""
+    if mode not in STATUS_OF_MODE:
+        raise ValueError(mode)
+    if not payloads:
+        raise ValueError("a distribution carries at least one payload")
+    now = now or timezone.now()
+    root = etree.Element(
+        f"{{{EDXL_DE_20}}}edxlDistribution", nsmap={None: EDXL_DE_20, "xlink": XLINK, "ct": CT}
+    )
+    root.set(f"{{{XLINK}}}type", "extended")
+    _sub(root, "distributionID", distribution_id or new_distribution_id(sender_id))
+    _sub(root, "senderID", sender_id)
+    _sub(root, "dateTimeSent", format_datetime(now))
+    _sub(root, "dateTimeExpires", format_datetime(now + lifetime))
+    _sub(root, "distributionStatus", STATUS_OF_MODE[mode])
+    _sub(root, "distributionKind", kind)
+    descriptor = _sub(root, "descriptor")
+    descriptor.set(f"{{{XLINK}}}type", "resource")
+    _sub(descriptor, "language", "fr-FR")
+    if recipient:
+        address = _sub(descriptor, "explicitAddress")
+        _sub(address, "explicitAddressScheme", scheme)
+        _sub(address, "explicitAddressValue", recipient)
+    content = _sub(root, "content")
+    content.set(f"{{{XLINK}}}type", "resource")
+    for body, content_type in payloads:
+        item = _sub(content, "contentObject")
+        item.set(f"{{{XLINK}}}type", "resource")
+        if description:
+            item_descriptor = _sub(item, "contentDescriptor")
+            _sub(item_descriptor, "contentDescription", description[:1023])
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media.endswith("xml"):
+            xml_content = _sub(item, "contentXML")
+            embedded = _sub(xml_content, "embeddedXMLContent")
+            embedded.append(parse_xml(body))
+        else:
+            other = _sub(item, "otherContent")
+            _sub(other, "mimeType", media or "application/octet-stream")
+            _sub(other, "size", str(len(body)))
+            _sub(other, "digest", base64.b64encode(hashlib.sha256(body).digest()).decode())
+            _sub(other, "contentData", base64.b64encode(body).decode("ascii"))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

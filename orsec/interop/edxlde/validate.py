@@ -24,7 +24,8 @@ its ``embeddedXMLContent`` (so the failing contentObject's index is in the path,
 ``/edxlDistribution/content/contentObject[2]/contentXML/embeddedXMLContent/alert/info[1]``):
 CAP 1.2/1.1 (:mod:`orsec.interop.cap.validate`), Hub Santé / CISU messages
 (:mod:`orsec.interop.hubsante.validate`, RC-DE header checked against the envelope), EMSI
-through :data:`PAYLOAD_HOOKS` (the EMSI validator plugs in there).
+(Hub Santé and NexSIS 2015 variants) through :data:`PAYLOAD_HOOKS` → :func:`emsi_payload_errors`
+(:mod:`orsec.interop.emsi.validate`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from django.utils.translation import gettext as _
 
 from ..cap.parse import CAP_NAMESPACES, CapDocument
 from ..cap.validate import validate_cap_document
+from ..emsi.parse import NS_HUBSANTE, NS_LEGACY, NS_NEXSIS_2015, emsi_document_from_root
+from ..emsi.validate import validate_emsi_document
 from ..errors import InteropError, ValidationError, Verdict
 from ..hubsante import validate as hub
 from ..secure import parse_xml
@@ -64,18 +67,25 @@ _SCHEMAS = {
 _MAX_SCHEMA_ERRORS = 50
 _NEEDS_CONTENT = frozenset({"Report", "Update", "Request", "Response", "Dispatch"})
 
-EMSI_NAMESPACES = (
-    "http://tacticalsituationobject.org/schemas/EMSI/2_0",
-    "http://tacticalsituationobject.org/schemas/EMSI/1_0",
-)
+EMSI_NAMESPACES = (NS_HUBSANTE, NS_NEXSIS_2015, NS_LEGACY)
 
 #: Namespace of a payload → dotted path of ``f(element) -> list[ValidationError]`` (paths
-#: relative to the payload, starting with ``/<root>``). The EMSI validator registers here
-#: (the Hub Santé EMSI form in ``urn:emergency:eda:1.9:emsi`` goes through the Hub Santé
-#: schemas already).
+#: relative to the payload, starting with ``/<root>``). EMSI (both variants, and the legacy TSO
+#: 1.0 namespace, refused with its own message) goes to :func:`emsi_payload_errors`, checked
+#: before the generic Hub Santé namespaces (the Hub Santé EMSI namespace starts like them).
 PAYLOAD_HOOKS: dict[str, str] = {
-    namespace: "orsec.interop.emsi.validate.payload_errors" for namespace in EMSI_NAMESPACES
+    namespace: "orsec.interop.edxlde.validate.emsi_payload_errors" for namespace in EMSI_NAMESPACES
 }
+
+
+def emsi_payload_errors(payload: Any) -> list[ValidationError]:
+    """An embedded EMSI message checked by :mod:`orsec.interop.emsi.validate` (schema of its
+    variant, then the rules); paths start with ``/emsi``."""
+    try:
+        document = emsi_document_from_root(payload)
+    except InteropError as exc:
+        return [exc.as_error()]
+    return validate_emsi_document(document).errors
 
 
 def standard_name(version: str) -> str:
@@ -230,7 +240,8 @@ def payload_errors_of(payload: Any, envelope: Envelope) -> list[ValidationError]
         return validate_cap_document(
             CapDocument(root=own, version=CAP_NAMESPACES[namespace])
         ).errors
-    if namespace.startswith(hub.HUB_NAMESPACE_PREFIXES):
+    hook = PAYLOAD_HOOKS.get(namespace) if name == "emsi" else None
+    if hook is None and namespace.startswith(hub.HUB_NAMESPACE_PREFIXES):
         if name == "message":
             message = hub.message_from_xml(payload)
             errors = hub.message_errors(message, ())
@@ -239,7 +250,8 @@ def payload_errors_of(payload: Any, envelope: Envelope) -> list[ValidationError]
             return _prefixed("/message", errors)
         if hub.looks_like_hubsante_xml(payload):
             return hub.validate_hubsante_document(hub.use_case_from_xml(payload)).errors
-    hook = PAYLOAD_HOOKS.get(namespace)
+    if hook is None:
+        hook = PAYLOAD_HOOKS.get(namespace)
     if hook is not None:
         try:
             validator: Callable[[Any], list[ValidationError]] = import_string(hook)

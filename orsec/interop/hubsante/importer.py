@@ -1,22 +1,29 @@
 """Importer of Hub Santé / CISU messages in the JSON EDXL-DE form (the Hub's default).
 
-Registered in :data:`orsec.interop.importing.IMPORTERS` under ``"Hub Santé"``. Each ``createCase``
-(RC-EDA) becomes a field report on the event of its shared ``caseId`` (a new event when the case
-is unknown and no event is given); other use cases (``reference``…) are logged in the main
-courante. The answer is an RC-REF acknowledgement (JSON). A use case alone (no envelope) carries
+Registered in :data:`orsec.interop.importing.IMPORTERS` under ``"Hub Santé"``. What each use case
+becomes (the envelope's main courante entry, with the raw form attached, is written for all):
+
+* ``createCase`` (RC-EDA): a field report on the event of its shared ``caseId`` (a new event
+  when the case is unknown and no event is given);
+* ``emsi``: imported through the EMSI importer (:mod:`orsec.interop.emsi.importer`);
+* ``reference`` (RC-REF): noted in the entry as the acknowledgement of the message it names;
+* any other use case (``resourcesInfo``, ``createCaseHealth``, ``error``…): only the entry with
+  the raw form, for the operators to read.
+ The answer is an RC-REF acknowledgement (JSON). A use case alone (no envelope) carries
 no sender, so it is refused by the inbox: only enveloped messages are imported.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ..actions import Received, import_enveloped, our_sender_id
 from ..edxlde.parse import parse_datetime
 from ..errors import InvalidMessage
 from ..importing import ImportContext, ImportOutcome
-from ..inbox import Received, do_import_inbound, our_sender_id
 from ..secure import parse_json
 from .read import read_create_case
 from .serialize import MEDIA_TYPE, build_reference
@@ -35,6 +42,11 @@ def received_from_messages(received: Received, messages: list[dict[str, Any]]) -
                 received.notes.append(
                     _("accusé de réception du message %(id)s")
                     % {"id": str(message[key].get("distributionID", ""))[:200]}
+                )
+            elif key == "emsi":
+                # the EMSI importer (casualties → bilan humain, resources, missions)
+                received.payloads.append(
+                    ("EMSI", json.dumps({"emsi": message[key]}, ensure_ascii=False).encode())
                 )
     received.summary = ", ".join(kinds) + (
         " — " + "; ".join(f"{c.case_id} {c.what_label}" for c in received.cases)
@@ -80,4 +92,4 @@ def import_hubsante(data: bytes, context: ImportContext) -> ImportOutcome:
         )
         return body, MEDIA_TYPE
 
-    return do_import_inbound(data, context, received, content_type=MEDIA_TYPE, build_ack=ack)
+    return import_enveloped(data, context, received, content_type=MEDIA_TYPE, build_ack=ack)

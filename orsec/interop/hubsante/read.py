@@ -11,7 +11,8 @@ from typing import Any
 
 #: RC-DE ``status`` / EDXL-DE ``distributionStatus`` ↔ event mode.
 STATUS_TO_MODE = {"Actual": "real", "Exercise": "exercise", "System": "test", "Test": "test"}
-MODE_TO_STATUS = {"real": "Actual", "exercise": "Exercise", "test": "Test"}
+#: Hub Santé RC-DE knows no "Test" status (enum Actual, Exercise, System): test → System
+MODE_TO_STATUS = {"real": "Actual", "exercise": "Exercise", "test": "System"}
 
 #: CISU ``whatsHappen`` code family → event type of the portal.
 _EVENT_TYPES = {

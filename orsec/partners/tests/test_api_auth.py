@@ -129,6 +129,7 @@ def test_sdis37_dispatch_whoami_shows_organisation_territory_verbs_and_expiry(
             "journal:read",
             "deliveries:read",
             "deliveries:ack",
+            "interop:submit",
         ]
     )
     assert data["token"]["organisation"]["short_name"] == "SDIS 37"

@@ -93,6 +93,9 @@
     } else {
       // prepend / append: an element whose id already exists is replaced, not duplicated
       var nodes = Array.prototype.slice.call(content.children);
+      if (swap.mode === "prepend") {
+        nodes.reverse(); // the last node given ends first: keep the given order
+      }
       nodes.forEach(function (node) {
         var existing = node.id ? document.getElementById(node.id) : null;
         if (existing) {
@@ -103,6 +106,10 @@
           target.append(node);
         }
       });
+      var keep = parseInt(swap.keep, 10) || 0;
+      while (keep && target.children.length > keep) {
+        (swap.mode === "prepend" ? target.lastElementChild : target.firstElementChild).remove();
+      }
     }
   }
 

@@ -31,10 +31,10 @@ def swaps_text(event: SSEEvent) -> str:
     return " ".join(s["html"] for s in json.loads(event.data)["swaps"])
 
 
-def test_operator37_sees_a_new_entry_of_the_flood_without_reloading(live_personas, http):
+def test_operator37_sees_a_new_entry_of_the_flood_without_reloading(live_personas, asgi_http):
     event = open_test_event(live_personas.room_lead37.user)
     cookie = session_cookie(live_personas.client_for("operator37"))
-    response = stream(http, f"/live/evenement/{event.pk}/", cookie)
+    response = stream(asgi_http, f"/live/evenement/{event.pk}/", cookie)
     try:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
@@ -52,38 +52,38 @@ def test_operator37_sees_a_new_entry_of_the_flood_without_reloading(live_persona
         )
         last = OutboxMessage.objects.filter(topic=f"event:{event.pk}").latest("id")
         assert int(found[0].id or 0) == last.id  # the id of the last outbox row it reflects
-        assert "emplacement-journal_tail" in found[0].data
+        assert '"target": "journal-tail-list"' in found[0].data
     finally:
         response.close()
 
 
-def test_other_territory_anonymous_and_cross_site_are_refused(live_personas, http):
+def test_other_territory_anonymous_and_cross_site_are_refused(live_personas, asgi_http):
     event = open_test_event(live_personas.room_lead37.user)
     path = f"/live/evenement/{event.pk}/"
     # operator of Loiret: the same 404 as an event that does not exist
-    foreign = stream(http, path, session_cookie(live_personas.client_for("operator45")))
+    foreign = stream(asgi_http, path, session_cookie(live_personas.client_for("operator45")))
     absent = stream(
-        http, "/live/evenement/999999/", session_cookie(live_personas.client_for("operator45"))
+        asgi_http, "/live/evenement/999999/", session_cookie(live_personas.client_for("operator45"))
     )
     assert foreign.status_code == absent.status_code == 404
     assert foreign.read() == absent.read()
     assert foreign.headers["content-type"] == "text/plain; charset=utf-8"
     # no session
-    assert stream(http, path, "").status_code == 401
+    assert stream(asgi_http, path, "").status_code == 401
     # a page of another site opening the stream with the user's cookie
     cookie = session_cookie(live_personas.client_for("operator37"))
-    assert stream(http, path, cookie, Origin="https://evil.example").status_code == 403
+    assert stream(asgi_http, path, cookie, Origin="https://evil.example").status_code == 403
     # an unknown channel, a malformed id
-    assert stream(http, "/live/inconnu/", cookie).status_code == 404
-    assert stream(http, "/live/evenement/abc/", cookie).status_code == 404
-    assert http.post(path, headers={"Cookie": cookie}).status_code == 405
+    assert stream(asgi_http, "/live/inconnu/", cookie).status_code == 404
+    assert stream(asgi_http, "/live/evenement/abc/", cookie).status_code == 404
+    assert asgi_http.post(path, headers={"Cookie": cookie}).status_code == 405
 
 
-def test_reconnect_with_last_event_id_replays_exactly_what_was_missed(live_personas, http):
+def test_reconnect_with_last_event_id_replays_exactly_what_was_missed(live_personas, asgi_http):
     event = open_test_event(live_personas.room_lead37.user)
     chain = chain_for_event(event)
     cookie = session_cookie(live_personas.client_for("room_lead37"))
-    first = stream(http, f"/live/evenement/{event.pk}/", cookie)
+    first = stream(asgi_http, f"/live/evenement/{event.pk}/", cookie)
     reader = SSEReader(first).start()
     log_information(live_personas.operator37.user, chain, "Message un", channel="radio")
     seen = reader.wait_for(lambda e: e.event == "swap" and "Message un" in e.data)
@@ -92,16 +92,22 @@ def test_reconnect_with_last_event_id_replays_exactly_what_was_missed(live_perso
     # while disconnected
     log_information(live_personas.operator37.user, chain, "Message deux", channel="radio")
     log_information(live_personas.operator37.user, chain, "Message trois", channel="radio")
-    again = stream(http, f"/live/evenement/{event.pk}/", cookie, **{"Last-Event-ID": cursor})
+    again = stream(asgi_http, f"/live/evenement/{event.pk}/", cookie, **{"Last-Event-ID": cursor})
     replay = SSEReader(again).start()
-    got = replay.wait_for(lambda e: e.event == "swap")
-    assert "Message deux" in swaps_text(got[0])
-    assert "Message trois" in swaps_text(got[0])
     expected_last = OutboxMessage.objects.filter(topic=f"event:{event.pk}").latest("id").id
-    assert int(got[0].id or 0) == expected_last
+    # the replay (and any live message after it) ends on the last row of the event
+    replay.wait_for(lambda e: e.event == "swap" and int(e.id or 0) == expected_last)
+    got = replay.named("swap")
+    ids = [int(e.id or 0) for e in got]
+    assert ids == sorted(set(ids))  # increasing, none twice
+    assert ids[0] > int(cursor)  # nothing the page already reflected
+    received = " ".join(swaps_text(e) for e in got)
+    assert received.count("Message deux") == 1  # each missed entry once
+    assert received.count("Message trois") == 1
+    assert "Message un" not in received  # nothing the page already had
     again.close()
     # the query parameter works too; after the last id there is nothing to replay
-    third = stream(http, f"/live/evenement/{event.pk}/?after={expected_last}", cookie)
+    third = stream(asgi_http, f"/live/evenement/{event.pk}/?after={expected_last}", cookie)
     quiet = SSEReader(third).start()
     log_information(live_personas.operator37.user, chain, "Message quatre", channel="radio")
     fresh = quiet.wait_for(lambda e: e.event == "swap")
@@ -111,7 +117,7 @@ def test_reconnect_with_last_event_id_replays_exactly_what_was_missed(live_perso
     third.close()
 
 
-def test_a_page_too_far_behind_is_told_to_reload(live_personas, http):
+def test_a_page_too_far_behind_is_told_to_reload(live_personas, asgi_http):
     event = open_test_event(live_personas.room_lead37.user)
     cookie = session_cookie(live_personas.client_for("operator37"))
     chain = chain_for_event(event)
@@ -119,19 +125,23 @@ def test_a_page_too_far_behind_is_told_to_reload(live_personas, http):
     old = OutboxMessage.objects.latest("id").id
     log_information(live_personas.operator37.user, chain, "Récent", channel="radio")
     OutboxMessage.objects.filter(id__lte=old).delete()  # pruned
-    response = stream(http, f"/live/evenement/{event.pk}/?after={old - 1}", cookie)
+    response = stream(asgi_http, f"/live/evenement/{event.pk}/?after={old - 1}", cookie)
     reader = SSEReader(response).start()
     reload = reader.wait_for(lambda e: e.event == "reload")
     assert json.loads(reload[0].data) == {"reason": "too_old"}
     reader.wait_ended()
 
 
-def test_logging_out_everywhere_ends_the_stream_within_seconds(live_personas, http, monkeypatch):
+def test_logging_out_everywhere_ends_the_stream_within_seconds(
+    live_personas, asgi_http, monkeypatch
+):
     monkeypatch.setattr(hub_module, "SWEEP_SECONDS", 0.3)
     event = open_test_event(live_personas.room_lead37.user)
     user = live_personas.operator37.user
     response = stream(
-        http, f"/live/evenement/{event.pk}/", session_cookie(live_personas.client_for("operator37"))
+        asgi_http,
+        f"/live/evenement/{event.pk}/",
+        session_cookie(live_personas.client_for("operator37")),
     )
     reader = SSEReader(response).start()
     do_logout_everywhere(user)
@@ -140,11 +150,13 @@ def test_logging_out_everywhere_ends_the_stream_within_seconds(live_personas, ht
     reader.wait_ended()
 
 
-def test_heartbeat_and_retry_hint(live_personas, http, monkeypatch):
+def test_heartbeat_and_retry_hint(live_personas, asgi_http, monkeypatch):
     monkeypatch.setattr("orsec.live.stream.HEARTBEAT_SECONDS", 0.2)
     event = open_test_event(live_personas.room_lead37.user)
     response = stream(
-        http, f"/live/evenement/{event.pk}/", session_cookie(live_personas.client_for("operator37"))
+        asgi_http,
+        f"/live/evenement/{event.pk}/",
+        session_cookie(live_personas.client_for("operator37")),
     )
     reader = SSEReader(response).start()
     reader.wait_for(lambda e: e.event == "ping", timeout=5)

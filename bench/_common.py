@@ -1,0 +1,160 @@
+"""Helpers shared by the benchmarks: children, loopback ports, throw-away databases, fixtures.
+
+Imported by ``bench/ingest.py``, ``bench/http.py`` and ``bench/live.py`` after their path
+fix-up (``bench/`` out of ``sys.path``, the repository root in).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import secrets
+import signal
+import socket
+import subprocess
+import urllib.parse
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+CHILDREN: list[subprocess.Popen[bytes]] = []
+
+#: The territory chain every bench writes (kind attribute name, code, name, path).
+TERRITORY_CHAIN = (
+    ("NATIONAL", "FR", "France", "FR"),
+    ("ZONE", "OUEST", "Zone de défense Ouest", "FR/OUEST"),
+    ("REGION", "24", "Centre-Val de Loire", "FR/OUEST/R24"),
+    ("DEPARTEMENT", "37", "Indre-et-Loire", "FR/OUEST/R24/D37"),
+)
+
+
+def stop_child(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM the child's process group (granian and its workers), SIGKILL after ``timeout``."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def stop_all() -> None:
+    while CHILDREN:
+        stop_child(CHILDREN.pop())
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def raise_nofile() -> int:
+    """Raise this process's open-files limit to its hard limit; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def database_urls(base: str, prefix: str) -> tuple[str, str, str]:
+    """(admin URL, bench database URL, bench database name ``<prefix>_<pid>``)."""
+    parsed = urllib.parse.urlparse(base)
+    name = f"{prefix}_{os.getpid()}"
+    return base, parsed._replace(path="/" + name).geturl(), name
+
+
+def create_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_territory_chain() -> Any:
+    """FR → OUEST → R24 → D37; returns the département (call after ``django.setup()``)."""
+    from orsec.territories.models import Territory, TerritoryKind
+
+    parent = None
+    for kind, code, name, path in TERRITORY_CHAIN:
+        parent = Territory.objects.create(
+            kind=getattr(TerritoryKind, kind), code=code, name=name, path=path, parent=parent
+        )
+    assert parent is not None
+    return parent
+
+
+def verified_session_cookie(user: Any) -> str:
+    """A *verified* session of ``user`` (confirmed TOTP device created if absent), written straight
+    into the session store exactly as the login flow leaves it; returns the ``Cookie`` value."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.module_loading import import_string
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from orsec.accounts import sessions
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="banc", key=secrets.token_hex(20), confirmed=True
+        )
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")()
+    now = sessions.now_seconds()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    store[sessions.LOGIN_AT_KEY] = now
+    store[sessions.SEEN_AT_KEY] = now
+    store.create()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def _group_pids(pgid: int) -> list[str]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: pgrp
+            pids.append(entry)
+    return pids
+
+
+def process_group_rss_kib(pgid: int) -> int:
+    """The summed VmRSS (KiB) of every process of group ``pgid`` (granian and its workers)."""
+    total = 0
+    for pid in _group_pids(pgid):
+        with (
+            contextlib.suppress(OSError, ValueError, StopIteration),
+            open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle,
+        ):
+            total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
+    return total
+
+
+def process_group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every process of group ``pgid``."""
+    ticks = 0
+    for pid in _group_pids(pgid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
