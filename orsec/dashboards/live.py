@@ -49,6 +49,7 @@ from orsec.events.queries import entries_for_reader
 from orsec.live.channels import Channel, Grant, OutboxRow
 from orsec.live.outbox import event_topic, organisation_topic, user_topic, watch_topic
 from orsec.live.protocol import SSEMessage, Swap, swap_message
+from orsec.maps.panel import watch_map
 
 _EVENT_REST = re.compile(r"^(\d{1,12})/?$")
 
@@ -128,6 +129,11 @@ def _panel_swaps(
     return swaps
 
 
+#: entries about a field report (``subject_type`` ``reports.fieldreport``) also change these
+#: panels: the qualification queue, the confirmed key figures, the map's report markers
+REPORT_SUBJECT = "reports."
+REPORT_PANELS = frozenset({"to_qualify", "key_figures", "map"})
+
 #: the list of the journal tail panel (``dashboards/panels/journal_tail.html``)
 JOURNAL_TAIL_LIST = "journal-tail-list"
 
@@ -158,8 +164,14 @@ def entry_swaps(
     for entry in corrected:
         html = render_to_string("events/_entry.html", {**context, "entry": entry})
         swaps.append(Swap(target=f"entree-{entry.seq}", mode="replace", html=html))
+    panels = set()
     if any(e.is_highlight for e in entries):
-        swaps += _panel_swaps(user, event, abilities, frozenset({"highlights"}))
+        panels.add("highlights")
+    if any(e.subject_type.startswith(REPORT_SUBJECT) for e in entries):
+        # a field report's entry (submitted, qualified…): its other panels change too
+        panels |= REPORT_PANELS
+    if panels:
+        swaps += _panel_swaps(user, event, abilities, frozenset(panels))
     return swaps
 
 
@@ -269,6 +281,15 @@ class WatchChannel:
             html = render_watch_row(watch_row)
             swaps.append(Swap(target=f"veille-liste-{mode}", mode="prepend", html=html))
             swaps.append(Swap(target=f"veille-vide-{mode}", mode="remove"))
+        # the map's data (markers) of the watch room: same scope, same rendering
+        map_data = watch_map(grant.user, listed(events_visible_to(grant.user)))
+        swaps.append(
+            Swap(
+                target=map_data["data_id"],
+                mode="replace",
+                html=render_to_string("maps/_map_data.html", {"data": map_data}),
+            )
+        )
         summary = watch_summary(grant.user)
         swaps.append(
             Swap(

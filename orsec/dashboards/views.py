@@ -17,10 +17,11 @@ from orsec.accounts.access import scope_of
 from orsec.dashboards.actions import do_mark_event_seen
 from orsec.dashboards.live import EventChannel, WatchChannel
 from orsec.dashboards.panels import PANELS, build_panels
-from orsec.dashboards.watch import MODES, seen_counts, watch_rows, watch_summary
+from orsec.dashboards.watch import MODES, listed, seen_counts, watch_rows, watch_summary
 from orsec.events.access import access_event_by_id, events_visible_to, get_event_abilities
 from orsec.events.models import EventCommune
 from orsec.live.hub import current_cursor
+from orsec.maps.panel import watch_map
 
 
 @require_safe
@@ -125,6 +126,7 @@ def watch_room(request: HttpRequest) -> HttpResponse:
         "nav": "watch_room",
         "tables": [(mode, by_mode[mode]) for mode in MODES],
         "summary": watch_summary(request.user),
+        "map": watch_map(request.user, listed(events_visible_to(request.user))),
         "seen": {str(pk): count for pk, count in seen.items()},
         "live_url": f"/live/{WatchChannel.name}/",
         "live_after": live_after,
