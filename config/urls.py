@@ -13,6 +13,7 @@ urlpatterns = [
     # the event page (/evenements/<id>/) is the dashboards app's; the rest is the events app's
     path("evenements/", include("orsec.dashboards.urls")),
     path("evenements/", include("orsec.events.urls")),
+    path("salle-de-veille/", include("orsec.dashboards.urls_watch")),
     path("remontees/", include("orsec.reports.urls")),
     path("diffusion/", include("orsec.dissemination.urls")),
     path("partenaires/", include("orsec.partners.urls")),

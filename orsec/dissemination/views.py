@@ -6,6 +6,8 @@ it: no state changes on GET (S12). The detail page itself never writes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -37,6 +39,7 @@ from orsec.dissemination.models import Delivery
 from orsec.dissemination.queries import disseminable_entries, inbox_for
 from orsec.dissemination.routing import route_entry
 from orsec.events.access import access_event_by_id, get_event_abilities
+from orsec.live.hub import current_cursor
 
 PAGE_SIZE = 25
 STATE_FILTERS = {
@@ -57,29 +60,45 @@ def _delivery_context(request: HttpRequest, delivery: Delivery, form: Acknowledg
     }
 
 
-@require_safe
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("etat", "pending")
-    if state not in ("pending", ""):
-        state = "pending"
-    queryset = inbox_for(request.user, state=state)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+#: the inbox's live stream (``orsec.dashboards.live.InboxChannel``): one per filter
+INBOX_LIVE_STATES = {"pending": "en-attente", "": "toutes"}
+
+
+def inbox_context(user: Any, state: str, page_number: Any) -> dict[str, Any]:
+    """The inbox's list and count for ``user`` (the page, and its live re-renderings)."""
+    queryset = inbox_for(user, state=state)
+    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
     rows = [
         {
             "delivery": d,
             "summary": entry_summary(d.entry),
-            "abilities": get_delivery_abilities(request.user, d),
+            "abilities": get_delivery_abilities(user, d),
         }
         for d in page.object_list
     ]
-    context = {
-        "title": _("À prendre en compte"),
-        "nav": "dissemination",
+    return {
         "page": page,
         "rows": rows,
         "state": state,
-        "pending_count": inbox_for(request.user, state="pending").count(),
+        "pending_count": inbox_for(user, state="pending").count(),
+    }
+
+
+@require_safe
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    # read before the data: the live stream replays whatever comes after it
+    live_after = current_cursor()
+    state = request.GET.get("etat", "pending")
+    if state not in ("pending", ""):
+        state = "pending"
+    context = inbox_context(request.user, state, request.GET.get("page"))
+    page = context["page"]
+    context |= {
+        "title": _("À prendre en compte"),
+        "nav": "dissemination",
+        "live_url": f"/live/a-prendre-en-compte/{INBOX_LIVE_STATES[state]}/{page.number}/",
+        "live_after": live_after,
     }
     return render(request, "dissemination/inbox.html", context)
 

@@ -39,6 +39,15 @@ def chain_topic(chain: JournalChain) -> str:
     return event_topic(chain.event_id) if chain.event_id else watch_topic(chain.territory_path)
 
 
+def chain_topics(chain: JournalChain) -> list[str]:
+    """Where a new entry is announced: the event's page, and the watch rooms above the event's
+    territory (``watch:<path>`` reaches the zone and national rooms through their prefixes);
+    a watch log's entries go to its territory's watch topic only."""
+    if chain.event_id:
+        return [event_topic(chain.event_id), watch_topic(chain.territory_path)]
+    return [watch_topic(chain.territory_path)]
+
+
 @transaction.atomic(savepoint=False)  # an error rolls back the caller's whole transaction
 def append_entry(
     chain: JournalChain,
@@ -116,7 +125,7 @@ def append_entry(
     JournalChain.objects.filter(pk=head.pk).update(last_seq=entry.seq, last_hash=entry.hash)
     chain.last_seq, chain.last_hash = entry.seq, entry.hash
     queue_live_message(
-        [chain_topic(head)],
+        chain_topics(head),
         "journal.entry",
         {"entry": entry.pk, "seq": entry.seq, "event": head.event_id},
         mode=head.mode,

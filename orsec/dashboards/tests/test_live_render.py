@@ -54,6 +54,7 @@ def test_operator37_journal_entry_batch_prepends_only_the_new_entry(personas, fl
     assert [(s["target"], s["mode"]) for s in swaps] == [
         ("journal-tail-vide", "remove"),
         ("journal-tail-list", "prepend"),
+        ("evenement-maj", "replace"),  # the clock of the last update
     ]
     assert swaps[1]["keep"] == 20
     assert "Digue de Saint-Pierre surveillée." in swaps[1]["html"]
