@@ -116,6 +116,21 @@ def _locked_version(version: PlanVersion) -> PlanVersion:
     return PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
 
 
+def _editable_version(version: PlanVersion, expected_revision: int | None) -> PlanVersion:
+    """The version locked for a content edit: a draft, at the revision the editor saw."""
+    version = _locked_version(version)
+    check_editable(version)
+    _check_revision(version, expected_revision)
+    return version
+
+
+def _required_text(value: str, limit: int, message: str, code: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text or len(text) > limit:
+        raise PlanError(message, code, field)
+    return text
+
+
 def _bump(version: PlanVersion) -> None:
     version.revision += 1
     version.save(update_fields=["revision"])
@@ -352,9 +367,7 @@ def do_replace_version_content(
     request: HttpRequest | None = None,
 ) -> PlanVersion:
     """Replace the whole content of a draft (the JSON editor)."""
-    version = _locked_version(version)
-    check_editable(version)
-    _check_revision(version, expected_revision)
+    version = _editable_version(version, expected_revision)
     try:
         document = validate_document(document)
     except PlanContentError as error:
@@ -393,16 +406,14 @@ def do_update_section(
     expected_revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Section:
-    version = _locked_version(section.version)
-    check_editable(version)
-    _check_revision(version, expected_revision)
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise PlanError(
-            _("L'intitulé de la section est obligatoire (200 caractères au plus)."),
-            "title_required",
-            "title",
-        )
+    version = _editable_version(section.version, expected_revision)
+    title = _required_text(
+        title,
+        200,
+        _("L'intitulé de la section est obligatoire (200 caractères au plus)."),
+        "title_required",
+        "title",
+    )
     section.title, section.body, section.trigger = title, body.strip(), trigger.strip()
     section.save(update_fields=["title", "body", "trigger"])
     _bump(version)
@@ -431,16 +442,14 @@ def do_add_item(
     expected_revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> ReflexItem:
-    version = _locked_version(sheet.version)
-    check_editable(version)
-    _check_revision(version, expected_revision)
-    text = (text or "").strip()
-    if not text or len(text) > 2000:
-        raise PlanError(
-            _("Le texte de l'action est obligatoire (2 000 caractères au plus)."),
-            "text_required",
-            "text",
-        )
+    version = _editable_version(sheet.version, expected_revision)
+    text = _required_text(
+        text,
+        2000,
+        _("Le texte de l'action est obligatoire (2 000 caractères au plus)."),
+        "text_required",
+        "text",
+    )
     items = list(sheet.items.all())
     item = ReflexItem.objects.create(
         sheet=sheet,
@@ -461,9 +470,7 @@ def do_remove_item(
     expected_revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> None:
-    version = _locked_version(item.sheet.version)
-    check_editable(version)
-    _check_revision(version, expected_revision)
+    version = _editable_version(item.sheet.version, expected_revision)
     if item.sheet.items.count() <= 1:
         raise PlanError(_("Une fiche réflexe garde au moins une action."), "last_item", "item")
     record_audit(
@@ -656,13 +663,13 @@ def do_approve_version(
             % {"state": _state_label(version.state).lower()},
             "invalid_transition",
         )
-    decree_number = (decree_number or "").strip()
-    if not decree_number or len(decree_number) > 60:
-        raise PlanError(
-            _("Le numéro de l'arrêté d'approbation est obligatoire (60 caractères au plus)."),
-            "decree_number_required",
-            "decree_number",
-        )
+    decree_number = _required_text(
+        decree_number,
+        60,
+        _("Le numéro de l'arrêté d'approbation est obligatoire (60 caractères au plus)."),
+        "decree_number_required",
+        "decree_number",
+    )
     if decree_date is None:
         raise PlanError(
             _("La date de l'arrêté est obligatoire."), "decree_date_required", "decree_date"
@@ -744,13 +751,13 @@ def do_record_exercise(
     now: datetime | None = None,
 ) -> PlanExercise:
     now = now or timezone.now()
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise PlanError(
-            _("L'intitulé de l'exercice est obligatoire (200 caractères au plus)."),
-            "title_required",
-            "title",
-        )
+    title = _required_text(
+        title,
+        200,
+        _("L'intitulé de l'exercice est obligatoire (200 caractères au plus)."),
+        "title_required",
+        "title",
+    )
     if held_on is None or held_on > timezone.localdate(now):
         raise PlanError(
             _("La date de l'exercice est obligatoire et ne peut pas être dans le futur."),
