@@ -30,12 +30,9 @@ from django.core.management import call_command
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
 #: screenshots go to test-artifacts/; with ORSEC_UPDATE_SCREENSHOTS=1, to docs/img/ (README)
-IMAGES = (
-    ROOT / "docs" / "img"
-    if os.environ.get("ORSEC_UPDATE_SCREENSHOTS") == "1"
-    else ROOT / "test-artifacts"
-)
+IMAGES = ROOT / "docs" / "img" if os.environ.get("ORSEC_UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -187,6 +184,8 @@ def test_mayor_reports_from_a_phone_appear_live_on_the_cod_dashboard_even_after_
     entry = tail.locator(".orsec-entry", has_text=first)
     expect(entry).to_have_count(1, timeout=5000)
     elapsed = time.monotonic() - submitted_at
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "live-report-latency.txt").write_text(f"{elapsed:.3f} s\n", encoding="utf-8")
     assert elapsed < 2.0, f"shown after {elapsed:.2f} s"
     expect(cod.locator("#emplacement-to_qualify")).to_contain_text("Bilan humain")
     cod.screenshot(path=str(IMAGES / "dashboard.png"), full_page=True)
