@@ -97,6 +97,9 @@ from bench._common import (
 WAKE_CHANNEL = b"orsec:live:wake"
 MARKER = re.compile(r"BLM(\d+)Z")
 TAIL_TARGET = "emplacement-journal_tail"
+#: the list of the journal tail: a batch of entries is prepended to it
+#: (orsec.dashboards.live.JOURNAL_TAIL_LIST), a corrected entry replaces ``entree-<seq>``
+TAIL_LIST = "journal-tail-list"
 #: the journal tail panel shows this many entries (orsec.dashboards.panels.JOURNAL_TAIL)
 TAIL_SIZE = 20
 POSTERS = 4
@@ -360,17 +363,20 @@ class Subscriber:
     messages: list[tuple[int, float, frozenset[int]]] = field(default_factory=list)
     duplicates: int = 0
     controls: list[str] = field(default_factory=list)
-    sample: str = ""
+    #: the payloads this subscriber parsed (kept by one subscriber only: the baseline's sample)
+    samples: list[str] = field(default_factory=list)
 
 
 def read_swap(data: str) -> frozenset[int]:
     """What ``live.js`` does with a ``swap`` message, less the DOM: parse the JSON, walk the
-    swaps, read the HTML of the journal tail (here: the entry markers it shows)."""
-    markers: frozenset[int] = frozenset()
+    swaps, read the HTML swapped into the journal tail — the whole panel, entries prepended to
+    its list, or an entry replaced in place (here: the entry markers it shows)."""
+    markers: set[int] = set()
     for swap in json.loads(data)["swaps"]:
-        if swap["target"] == TAIL_TARGET:
-            markers = frozenset(int(n) for n in MARKER.findall(swap["html"]))
-    return markers
+        target = swap["target"]
+        if target in (TAIL_TARGET, TAIL_LIST) or target.startswith("entree-"):
+            markers.update(int(n) for n in MARKER.findall(swap.get("html", "")))
+    return frozenset(markers)
 
 
 class SSEProtocol(asyncio.Protocol):
@@ -472,8 +478,8 @@ class SSEProtocol(asyncio.Protocol):
                 sub.duplicates += 1
             sub.last_id = max(sub.last_id, message_id)
             sub.messages.append((message_id, now, markers))
-            if self.keep_sample and len(payload) > len(sub.sample):
-                sub.sample = payload
+            if self.keep_sample:
+                sub.samples.append(payload)
         elif event in ("reload", "denied"):
             sub.controls.append(f"{event}:{''.join(data)}")
 
@@ -527,6 +533,16 @@ async def open_streams(
             *(one(i) for i in range(start, min(start + batch, first_index + count)))
         )
     return subscribers, protocols, first_error
+
+
+def steady_sample(payloads: list[str]) -> str:
+    """The baseline's payload: a message of the steady phase reflecting one entry (the median
+    size of those), as raw pub/sub would publish one message per entry."""
+    single = sorted((p for p in payloads if len(read_swap(p)) == 1), key=len)
+    if single:
+        return single[len(single) // 2]
+    ordered = sorted(payloads, key=len)
+    return ordered[len(ordered) // 2] if ordered else ""
 
 
 # --- analysis -----------------------------------------------------------------------------------
@@ -882,7 +898,7 @@ async def live_phase(
     posted = {n: e for n, e in poster.posted.items() if n > 1}  # the warm-up entry is not counted
     delivery = analyse_live(subscribers, entries, posted)
     written, committed = commit_times(entries, posted, wakes)
-    sample = next((s.sample for s in subscribers if s.sample), "")
+    sample = steady_sample(next((s.samples for s in subscribers if s.samples), []))
     return {
         "ready": ready,
         "open_error": error,
