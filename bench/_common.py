@@ -141,6 +141,28 @@ def raise_nofile() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def bench_environment(tmp: Any, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a bench's server and of its in-process set-up: production settings
+    on loopback, a fresh secret key, the bench's database and var dir, no demo data."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": LOOPBACK,
+            "ORSEC_HTTPS_REDIRECT": "false",
+            "DATABASE_URL": database_url,
+            "ORSEC_VAR_DIR": os.path.join(str(tmp), "var"),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **extra,
+        }
+    )
+    env.pop("ORSEC_DEMO", None)
+    return env
+
+
 def database_urls(base: str, prefix: str) -> tuple[str, str, str]:
     """(admin URL, bench database URL, bench database name ``<prefix>_<pid>``)."""
     parsed = urllib.parse.urlparse(base)
@@ -231,7 +253,10 @@ def process_group_rss_kib(pgid: int) -> int:
 
 
 def process_group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every process of group ``pgid``."""
+    """User + system CPU seconds of every process of group ``pgid`` (Linux ``/proc``).
+
+    CPU time per request does not depend on what other processes do with the cores, unlike
+    requests per second: on a shared machine it is the steadier figure to compare servers."""
     ticks = 0
     for pid in _group_pids(pgid):
         with contextlib.suppress(OSError, IndexError, ValueError):

@@ -60,7 +60,6 @@ import http.client
 import json
 import platform
 import re
-import secrets
 import shutil
 import socket
 import statistics
@@ -79,6 +78,7 @@ from bench._common import (
     CHILDREN,
     LOOPBACK,
     Watchdog,
+    bench_environment,
     create_database,
     create_territory_chain,
     database_urls,
@@ -130,24 +130,7 @@ class Fixture:
 
 
 def make_environment(tmp: Path, database_url: str, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": LOOPBACK,
-            "ORSEC_HTTPS_REDIRECT": "false",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "ORSEC_LIVE_BACKEND": "redis",
-            "ORSEC_VAR_DIR": str(tmp / "var"),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    env.pop("ORSEC_DEMO", None)
-    return env
+    return bench_environment(tmp, database_url, REDIS_URL=redis_url, ORSEC_LIVE_BACKEND="redis")
 
 
 def prepare(env: dict[str, str], users: int) -> Fixture:
@@ -1003,6 +986,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the database and temp dir")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress in a log
     global WATCHDOG
     WATCHDOG = Watchdog()
     if args.quick:
