@@ -6,6 +6,7 @@ fix-up (``bench/`` out of ``sys.path``, the repository root in).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import resource
@@ -13,7 +14,11 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
+import threading
+import time
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -39,11 +44,87 @@ def stop_child(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
 
 
 def stop_all() -> None:
     while CHILDREN:
         stop_child(CHILDREN.pop())
+
+
+# --- clean-up, signals, phase deadlines ---------------------------------------------------------
+
+_CLEANUPS: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+_CLEANUP_LOCK = threading.Lock()
+
+
+def on_cleanup(function: Callable[..., Any], *args: Any) -> None:
+    """Run ``function(*args)`` when the bench ends, however it ends (normal exit, exception,
+    SIGINT, SIGTERM, SIGHUP, a phase past its deadline); last registered, first run."""
+    _CLEANUPS.append((function, args))
+
+
+def run_cleanups() -> None:
+    """Stop the children first (the server holds database connections), then the rest."""
+    with _CLEANUP_LOCK:
+        stop_all()
+        while _CLEANUPS:
+            function, args = _CLEANUPS.pop()
+            try:
+                function(*args)
+            except Exception as error:  # report and go on cleaning
+                print(f"nettoyage : {function.__name__} a échoué : {error!r}", file=sys.stderr)
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    name = signal.Signals(signum).name
+    print(f"\n{name} reçu : arrêt du serveur et des enfants, base supprimée.", file=sys.stderr)
+    run_cleanups()
+    os._exit(128 + signum)  # no interpreter shutdown: it would wait for worker threads
+
+
+def install_cleanup() -> None:
+    """Clean up at exit and on SIGINT/SIGTERM/SIGHUP: the children are stopped and the
+    throw-away database dropped at once, whatever the bench was waiting for."""
+    atexit.register(run_cleanups)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+
+
+class Watchdog:
+    """Every phase of a bench has a deadline: past it, the phase is named, the children stopped,
+    the database dropped and the process exits with status 3 — a bench never hangs."""
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.deadline = float("inf")
+        self.hint = ""
+        self.started = time.monotonic()
+        thread = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        thread.start()
+
+    def phase(self, name: str, seconds: float, hint: str = "") -> None:
+        self.name, self.hint = name, hint
+        self.started = time.monotonic()
+        self.deadline = self.started + seconds
+
+    def done(self) -> None:
+        self.name, self.deadline = "", float("inf")
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.5)
+            if time.monotonic() > self.deadline:
+                elapsed = time.monotonic() - self.started
+                print(
+                    f"\nphase « {self.name} » sans fin après {elapsed:.0f} s : arrêt."
+                    + (f" {self.hint}" if self.hint else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+                run_cleanups()
+                os._exit(3)
 
 
 def free_port() -> int:
@@ -58,6 +139,28 @@ def raise_nofile() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def bench_environment(tmp: Any, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a bench's server and of its in-process set-up: production settings
+    on loopback, a fresh secret key, the bench's database and var dir, no demo data."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": LOOPBACK,
+            "ORSEC_HTTPS_REDIRECT": "false",
+            "DATABASE_URL": database_url,
+            "ORSEC_VAR_DIR": os.path.join(str(tmp), "var"),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **extra,
+        }
+    )
+    env.pop("ORSEC_DEMO", None)
+    return env
 
 
 def database_urls(base: str, prefix: str) -> tuple[str, str, str]:
@@ -150,7 +253,10 @@ def process_group_rss_kib(pgid: int) -> int:
 
 
 def process_group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every process of group ``pgid``."""
+    """User + system CPU seconds of every process of group ``pgid`` (Linux ``/proc``).
+
+    CPU time per request does not depend on what other processes do with the cores, unlike
+    requests per second: on a shared machine it is the steadier figure to compare servers."""
     ticks = 0
     for pid in _group_pids(pgid):
         with contextlib.suppress(OSError, IndexError, ValueError):

@@ -42,15 +42,12 @@ sys.path.insert(0, _ROOT)
 
 import argparse
 import asyncio
-import atexit
 import contextlib
 import datetime as dt
 import http.client
 import json
 import platform
-import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -60,58 +57,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from bench._common import (
+    CHILDREN,
+    LOOPBACK,
+    bench_environment,
+    create_territory_chain,
+    free_port,
+    install_cleanup,
+    process_group_cpu_seconds,
+    stop_all,
+    verified_session_cookie,
+)
+
 ORG_NAME = "Centre opérationnel départemental d'Indre-et-Loire (banc)"
-CHILDREN: list[subprocess.Popen[bytes]] = []
-
-
-# --- Children -----------------------------------------------------------------------------------
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)  # granian and its workers
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
-
-
-def _stop_all() -> None:
-    while CHILDREN:
-        _stop(CHILDREN.pop())
-
-
-def _on_signal(signum: int, frame: Any) -> None:
-    _stop_all()
-    raise SystemExit(128 + signum)
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU time of every live process in a process group (Linux ``/proc``).
-
-    CPU time per request does not depend on what other processes do with the cores, unlike
-    requests per second: on a shared machine it is the steadier figure to compare servers.
-    """
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid:  # field 5, pgrp
-            ticks += int(fields[11]) + int(fields[12])  # fields 14-15, utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 # --- Data ---------------------------------------------------------------------------------------
@@ -168,22 +126,7 @@ def write_settings_shim(
 
 
 def make_environment(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": LOOPBACK,
-            "ORSEC_HTTPS_REDIRECT": "false",
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "ORSEC_VAR_DIR": str(tmp / "var"),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    env.pop("ORSEC_DEMO", None)
-    return env
+    return bench_environment(tmp, f"sqlite:///{tmp / 'bench.sqlite3'}")
 
 
 def prepare_database(env: dict[str, str]) -> Fixture:
@@ -192,30 +135,15 @@ def prepare_database(env: dict[str, str]) -> Fixture:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.core.management import call_command
-    from django.utils.module_loading import import_string
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     import config.urls
-    from orsec.accounts import sessions
     from orsec.accounts.models import Membership, Role, User
     from orsec.directory.models import ContactKind, ContactPoint, Function, Organisation
     from orsec.directory.models import OrganisationKind as OK
-    from orsec.territories.models import Territory
-    from orsec.territories.models import TerritoryKind as TK
 
     call_command("migrate", verbosity=0, interactive=False)
-    parent = None
-    for kind, code, name, path in (
-        (TK.NATIONAL, "FR", "France", "FR"),
-        (TK.ZONE, "OUEST", "Zone de défense Ouest", "FR/OUEST"),
-        (TK.REGION, "24", "Centre-Val de Loire", "FR/OUEST/R24"),
-        (TK.DEPARTEMENT, "37", "Indre-et-Loire", "FR/OUEST/R24/D37"),
-    ):
-        parent = Territory.objects.create(kind=kind, code=code, name=name, path=path, parent=parent)
+    parent = create_territory_chain()
     organisation = Organisation.objects.create(
         name=ORG_NAME, short_name="COD 37", kind=OK.COD, territory=parent
     )
@@ -233,23 +161,9 @@ def prepare_database(env: dict[str, str]) -> Fixture:
     user.set_unusable_password()
     user.save()
     Membership.objects.create(user=user, organisation=organisation, role=Role.COD_OPERATOR)
-    device = TOTPDevice.objects.create(
-        user=user, name="banc", key=secrets.token_hex(20), confirmed=True
-    )
-    # A verified session, exactly as the login flow leaves it (auth + django-otp + the session
-    # clock of orsec.accounts.sessions).
-    store = import_string(settings.SESSION_ENGINE + ".SessionStore")()
-    now = sessions.now_seconds()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    store[sessions.LOGIN_AT_KEY] = now
-    store[sessions.SEEN_AT_KEY] = now
-    store.create()
+    cookie = verified_session_cookie(user)  # exactly as the login flow leaves it
     call_command("collectstatic", verbosity=0, interactive=False)
     mounted = any(getattr(p, "namespace", None) == "api" for p in config.urls.urlpatterns)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
     return Fixture(organisation.pk, cookie, mounted)
 
 
@@ -561,9 +475,9 @@ def measure_one(
     if args.warmup:
         run(port, path, cookie, args, args.warmup)
     load = os.getloadavg()[0]
-    cpu_before = group_cpu_seconds(process.pid)
+    cpu_before = process_group_cpu_seconds(process.pid)
     result = run(port, path, cookie, args, args.duration)
-    cpu = group_cpu_seconds(process.pid) - cpu_before
+    cpu = process_group_cpu_seconds(process.pid) - cpu_before
     cpu_ms = round(cpu * 1000 / result.requests, 3) if result.requests else 0.0
     status_after, _ = http_get(port, path, cookie)
     errors = result.errors + (status_after != 200)
@@ -772,9 +686,7 @@ def main() -> int:
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "python"
 
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    atexit.register(_stop_all)
+    install_cleanup()
     tmp = Path(tempfile.mkdtemp(prefix="orsec-bench-"))
     started = dt.datetime.now(dt.UTC)
     try:
@@ -800,7 +712,7 @@ def main() -> int:
             process, port = start(server, env, tmp)
             runnings.append(Running(server, process, port))
         samples = measure_all(runnings, fixture, args)
-        _stop_all()
+        stop_all()
         rows = summarise(samples)
         print_table(rows, args.rounds)
         ratios = {
@@ -833,7 +745,7 @@ def main() -> int:
             )
         return 1 if any(r.errors for r in rows) else 0
     finally:
-        _stop_all()
+        stop_all()
         if args.keep:
             print(f"Dossier conservé : {tmp}")
         else:

@@ -54,16 +54,13 @@ sys.path.insert(0, _ROOT)
 
 import argparse
 import asyncio
-import atexit
 import bisect
 import datetime as dt
 import http.client
 import json
 import platform
 import re
-import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -80,11 +77,15 @@ from typing import Any
 from bench._common import (
     CHILDREN,
     LOOPBACK,
+    Watchdog,
+    bench_environment,
     create_database,
     create_territory_chain,
     database_urls,
     drop_database,
     free_port,
+    install_cleanup,
+    on_cleanup,
     process_group_cpu_seconds,
     process_group_rss_kib,
     raise_nofile,
@@ -97,9 +98,16 @@ from bench._common import (
 WAKE_CHANNEL = b"orsec:live:wake"
 MARKER = re.compile(r"BLM(\d+)Z")
 TAIL_TARGET = "emplacement-journal_tail"
+#: the list of the journal tail: a batch of entries is prepended to it
+#: (orsec.dashboards.live.JOURNAL_TAIL_LIST), a corrected entry replaces ``entree-<seq>``
+TAIL_LIST = "journal-tail-list"
 #: the journal tail panel shows this many entries (orsec.dashboards.panels.JOURNAL_TAIL)
 TAIL_SIZE = 20
 POSTERS = 4
+#: seconds a stream may take to answer its first byte before it counts as refused
+FIRST_BYTE_TIMEOUT = 30.0
+#: every phase has a deadline (bench._common.Watchdog), created in main()
+WATCHDOG: Watchdog
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,24 +130,7 @@ class Fixture:
 
 
 def make_environment(tmp: Path, database_url: str, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": LOOPBACK,
-            "ORSEC_HTTPS_REDIRECT": "false",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "ORSEC_LIVE_BACKEND": "redis",
-            "ORSEC_VAR_DIR": str(tmp / "var"),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    env.pop("ORSEC_DEMO", None)
-    return env
+    return bench_environment(tmp, database_url, REDIS_URL=redis_url, ORSEC_LIVE_BACKEND="redis")
 
 
 def prepare(env: dict[str, str], users: int) -> Fixture:
@@ -360,17 +351,20 @@ class Subscriber:
     messages: list[tuple[int, float, frozenset[int]]] = field(default_factory=list)
     duplicates: int = 0
     controls: list[str] = field(default_factory=list)
-    sample: str = ""
+    #: the payloads this subscriber parsed (kept by one subscriber only: the baseline's sample)
+    samples: list[str] = field(default_factory=list)
 
 
 def read_swap(data: str) -> frozenset[int]:
     """What ``live.js`` does with a ``swap`` message, less the DOM: parse the JSON, walk the
-    swaps, read the HTML of the journal tail (here: the entry markers it shows)."""
-    markers: frozenset[int] = frozenset()
+    swaps, read the HTML swapped into the journal tail — the whole panel, entries prepended to
+    its list, or an entry replaced in place (here: the entry markers it shows)."""
+    markers: set[int] = set()
     for swap in json.loads(data)["swaps"]:
-        if swap["target"] == TAIL_TARGET:
-            markers = frozenset(int(n) for n in MARKER.findall(swap["html"]))
-    return markers
+        target = swap["target"]
+        if target in (TAIL_TARGET, TAIL_LIST) or target.startswith("entree-"):
+            markers.update(int(n) for n in MARKER.findall(swap.get("html", "")))
+    return frozenset(markers)
 
 
 class SSEProtocol(asyncio.Protocol):
@@ -472,8 +466,8 @@ class SSEProtocol(asyncio.Protocol):
                 sub.duplicates += 1
             sub.last_id = max(sub.last_id, message_id)
             sub.messages.append((message_id, now, markers))
-            if self.keep_sample and len(payload) > len(sub.sample):
-                sub.sample = payload
+            if self.keep_sample:
+                sub.samples.append(payload)
         elif event in ("reload", "denied"):
             sub.controls.append(f"{event}:{''.join(data)}")
 
@@ -490,9 +484,12 @@ async def open_streams(
     *,
     first_index: int = 0,
     batch: int = 200,
-    timeout: float = 60.0,
+    timeout: float = FIRST_BYTE_TIMEOUT,
 ) -> tuple[list[Subscriber], list[SSEProtocol], str]:
-    """Open ``count`` streams in batches; return them and the first error seen (if any)."""
+    """Open ``count`` streams in batches; return them and the first error seen (if any).
+
+    A stream that does not answer its first byte within ``timeout`` counts as refused; a batch
+    where no stream opens ends the opening (the server holds no more): no batch waits twice."""
     loop = asyncio.get_running_loop()
     subscribers: list[Subscriber] = []
     protocols: list[SSEProtocol] = []
@@ -523,10 +520,25 @@ async def open_streams(
                 first_error = sub.error
 
     for start in range(first_index, first_index + count, batch):
-        await asyncio.gather(
-            *(one(i) for i in range(start, min(start + batch, first_index + count)))
-        )
+        end = min(start + batch, first_index + count)
+        await asyncio.gather(*(one(i) for i in range(start, end)))
+        if not any(s.status == 200 and not s.closed for s in subscribers[start - first_index :]):
+            first_error = (
+                f"{first_error} — ouverture arrêtée : aucun des flux {start} à {end - 1} n'a"
+                f" répondu en {timeout:g} s"
+            )
+            break
     return subscribers, protocols, first_error
+
+
+def steady_sample(payloads: list[str]) -> str:
+    """The baseline's payload: a message of the steady phase reflecting one entry (the median
+    size of those), as raw pub/sub would publish one message per entry."""
+    single = sorted((p for p in payloads if len(read_swap(p)) == 1), key=len)
+    if single:
+        return single[len(single) // 2]
+    ordered = sorted(payloads, key=len)
+    return ordered[len(ordered) // 2] if ordered else ""
 
 
 # --- analysis -----------------------------------------------------------------------------------
@@ -837,6 +849,7 @@ async def live_phase(
     port = server.port  # type: ignore[attr-defined]
     loop = asyncio.get_running_loop()
     # warm-up: one stream and one entry, so that imports, templates and the hub are loaded
+    WATCHDOG.phase("flux de contrôle", 90, "Voir server.log dans le dossier temporaire (--keep).")
     warm, warm_protocols, error = await open_streams(port, fixture, 1, max_outbox_id())
     if error:
         raise SystemExit(f"le flux de contrôle n'a pas été ouvert : {error}")
@@ -850,6 +863,11 @@ async def live_phase(
     rss_before = process_group_rss_kib(server.pid)
     cursor = max_outbox_id()
     began = time.monotonic()
+    WATCHDOG.phase(
+        f"ouverture de {args.subscribers} flux",
+        60 + args.subscribers / 10,
+        "Le serveur sert-il autant de requêtes à la fois (serve --max-requests) ?",
+    )
     subscribers, protocols, error = await open_streams(port, fixture, args.subscribers, cursor)
     opened_s = time.monotonic() - began
     ready = sum(1 for s in subscribers if s.status == 200 and not s.closed)
@@ -863,8 +881,10 @@ async def live_phase(
     wake_recorder = start_wake_recorder(args.redis_url, Path(args.tmp) / "wakes.txt")
     cpu_before = process_group_cpu_seconds(server.pid)
     posts_before = len(poster.posted)
+    WATCHDOG.phase("écritures en régime", args.duration + 90, "L'API répond-elle ?")
     await loop.run_in_executor(None, poster.steady, args.rate, args.duration)
     await asyncio.sleep(2.0)
+    WATCHDOG.phase("rafale et livraison", 180, "L'API ou le hub sont-ils bloqués ?")
     await loop.run_in_executor(None, poster.burst, args.burst)
     # wait until every open stream reflects the last entry (or 30 s)
     last = max_outbox_id()
@@ -882,7 +902,7 @@ async def live_phase(
     posted = {n: e for n, e in poster.posted.items() if n > 1}  # the warm-up entry is not counted
     delivery = analyse_live(subscribers, entries, posted)
     written, committed = commit_times(entries, posted, wakes)
-    sample = next((s.sample for s in subscribers if s.sample), "")
+    sample = steady_sample(next((s.samples for s in subscribers if s.samples), []))
     return {
         "ready": ready,
         "open_error": error,
@@ -906,14 +926,18 @@ async def idle_phase(
     await asyncio.sleep(1.0)
     rss_before = process_group_rss_kib(server.pid)
     began = time.monotonic()
-    subscribers, protocols, error = await open_streams(
-        port, fixture, args.idle, max_outbox_id(), timeout=90
+    WATCHDOG.phase(
+        f"ouverture de {args.idle} flux au repos",
+        60 + args.idle / 10,
+        "Le serveur sert-il autant de requêtes à la fois (serve --max-requests) ?",
     )
+    subscribers, protocols, error = await open_streams(port, fixture, args.idle, max_outbox_id())
     opened_s = time.monotonic() - began
     opened = sum(1 for s in subscribers if s.status == 200 and not s.closed)
     await asyncio.sleep(2.0)
     rss_open = process_group_rss_kib(server.pid)
     pings_before = sum(s.pings for s in subscribers)
+    WATCHDOG.phase(f"flux au repos tenus {args.hold:g} s", args.hold + 60)
     await asyncio.sleep(args.hold)
     held = sum(1 for s in subscribers if s.status == 200 and not s.closed)
     pings = sum(s.pings for s in subscribers) - pings_before
@@ -962,6 +986,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the database and temp dir")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress in a log
+    global WATCHDOG
+    WATCHDOG = Watchdog()
     if args.quick:
         args.subscribers, args.duration, args.burst = 200, 10.0, 20
         args.idle, args.hold = min(args.idle, 500), 3.0
@@ -970,20 +997,22 @@ def main() -> int:
         print(f"attention : limite de fichiers ouverts {limit}")
     admin_url, bench_url, name = database_urls(args.database_url, "orsec_bench_live")
     tmp = Path(tempfile.mkdtemp(prefix="orsec-bench-live-"))
-    create_database(admin_url, name)
-    atexit.register(stop_all)
+    install_cleanup()
     if not args.keep:
-        atexit.register(drop_database, admin_url, name)
-        atexit.register(shutil.rmtree, tmp, True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        on_cleanup(shutil.rmtree, tmp, True)
+    create_database(admin_url, name)
+    if not args.keep:
+        on_cleanup(drop_database, admin_url, name)
     env = make_environment(tmp, bench_url, args.redis_url)
     args.tmp = str(tmp)
+    WATCHDOG.phase("migration et données", 600)
     fixture = prepare(env, args.users)
     # the bench's own short queries (max outbox id) run between awaits of its client loop
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from django.db import connections
 
     connections.close_all()
+    WATCHDOG.phase("démarrage du serveur", 90, f"Voir {tmp / 'server.log'}.")
     server = start_server(env, tmp, args.threads)
     poster = Poster(server.port, fixture)  # type: ignore[attr-defined]
     print(
@@ -991,17 +1020,24 @@ def main() -> int:
         f" puis {args.burst} d'un coup ; PostgreSQL + Redis ; {os.cpu_count()} cœurs ;"
         f" charge {os.getloadavg()[0]:.2f}"
     )
+    load_start = os.getloadavg()
     live = asyncio.run(live_phase(args, server, fixture, poster))
+    load_live = os.getloadavg()
     delivery: Delivery = live["delivery"]
     if poster.errors:
         print(f"écritures en erreur : {len(poster.errors)} ; première : {poster.errors[0]}")
     idle: dict[str, Any] = {}
     if args.idle:
         idle = asyncio.run(idle_phase(args, server, fixture))
+    WATCHDOG.phase("arrêt du serveur", 60)
     stop_all()
+    WATCHDOG.phase(
+        "référence Redis brute", args.duration + 120, "Redis répond-il (redis-cli ping) ?"
+    )
     base = run_baseline(
         args.redis_url, args.subscribers, args.rate, args.duration, args.burst, live["sample"]
     )
+    WATCHDOG.done()
     steady, burst = poster.phases["steady"], poster.phases["burst"]
     committed, written = live["committed"], live["written"]
     live_stats = summary(delivery.phase(steady, committed))
@@ -1059,13 +1095,18 @@ def main() -> int:
     )
     if delivery.controls:
         print(f"messages de contrôle reçus : {delivery.controls[:5]}")
+    print(
+        f"charge (1, 5, 15 min) au début {', '.join(f'{x:.2f}' for x in load_start)} ;"
+        f" à la fin de la phase mesurée {', '.join(f'{x:.2f}' for x in load_live)}"
+    )
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "load_at_start": os.getloadavg(),
+            "load_at_start": load_start,
+            "load_after_live_phase": load_live,
         },
         "args": {
             k: (str(v) if isinstance(v, Path) else v)

@@ -97,6 +97,11 @@ class Stream:
     replayed_late: set[int] = field(default_factory=set)
     #: bytes in ``queue`` (the writer subtracts what it takes, see :meth:`take`)
     queued_bytes: int = 0
+    #: event-loop time of the last chunk handed to the server, and of the send in progress
+    #: (``None`` when none): one keeper per process sends heartbeats and drops clients stuck on
+    #: a send, instead of two timers per message and per stream (orsec.live.stream)
+    sent_at: float = 0.0
+    sending_since: float | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -147,6 +152,18 @@ class Stream:
         data = await self.queue.get()
         self.queued_bytes -= len(data)
         return data
+
+    def take_queued(self) -> tuple[list[bytes], bool]:
+        """Every chunk already queued, without waiting (one send for several messages), and
+        whether the end of the stream was among them."""
+        chunks: list[bytes] = []
+        while not self.queue.empty():
+            data = self.queue.get_nowait()
+            self.queued_bytes -= len(data)
+            if data == _CLOSE:
+                return chunks, True
+            chunks.append(data)
+        return chunks, False
 
     def close(self, reason: str, control: bytes | None = None) -> None:
         """End the stream: drop what is queued, send ``control`` (``reload``/``denied``) if
@@ -201,6 +218,8 @@ class Hub:
             thread_name_prefix="orsec-live",
         )
         self.stats: dict[str, int] = defaultdict(int)
+        #: the streams' keeper (heartbeats, stuck sends), started by the first stream
+        self.keeper: asyncio.Task[Any] | None = None
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -234,6 +253,10 @@ class Hub:
         for stream in list(self.streams):
             stream.close("shutdown")
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def add_task(self, task: asyncio.Task[Any]) -> None:
+        """A task of the process's live machinery, cancelled when the hub stops."""
+        self._tasks.append(task)
 
     def wake(self) -> None:
         """Look at the outbox now (event loop thread)."""

@@ -110,6 +110,8 @@ async def stream_app(scope: Scope, receive: Receive, send: Send) -> None:
     watcher = asyncio.create_task(_watch_disconnect(receive, stream))
     try:
         await _body(send, encode_retry())
+        stream.sent_at = hub.loop.time()
+        _ensure_keeper(hub)
         await hub.open(stream)
         await _pump(hub, stream, send, environ)
     except (asyncio.CancelledError, ConnectionError, OSError, TimeoutError):
@@ -145,17 +147,49 @@ def _next_recheck() -> float:
     return time.monotonic() + RECHECK_SECONDS * (0.75 + 0.5 * random.random())  # noqa: S311
 
 
+def _ensure_keeper(hub: Hub) -> None:
+    """Start the process's keeper (once per hub): see :func:`_keep`."""
+    if hub.keeper is None or hub.keeper.done():
+        hub.keeper = hub.loop.create_task(_keep(hub), name="orsec-live-keeper")
+        hub.add_task(hub.keeper)
+
+
+async def _keep(hub: Hub) -> None:
+    """Heartbeats and stuck sends for every stream of the process, a few times per heartbeat
+    period: a stream silent for :data:`HEARTBEAT_SECONDS` gets a heartbeat; a client that has
+    not accepted a chunk for :data:`SEND_TIMEOUT_SECONDS` is dropped (slow consumer). One loop
+    over the streams instead of two timers armed and cancelled per message and per stream —
+    which cost more than the sends themselves with 1,000 streams."""
+    while True:
+        await asyncio.sleep(min(1.0, HEARTBEAT_SECONDS / 4))
+        now = hub.loop.time()
+        for stream in list(hub.streams):
+            if stream.closed or not stream.ready:
+                continue
+            if stream.sending_since is not None:
+                if now - stream.sending_since > SEND_TIMEOUT_SECONDS:
+                    stream.close("slow_consumer")  # its writer is cancelled after a grace
+            elif now - stream.sent_at >= HEARTBEAT_SECONDS and stream.queue.empty():
+                stream.send_now(HEARTBEAT)
+
+
 async def _pump(hub: Hub, stream: Stream, send: Send, environ: dict[str, Any]) -> None:
     recheck_at = _next_recheck()
     recheck: asyncio.Future[Authorisation] | None = None
+    loop = hub.loop
     while True:
-        try:
-            data = await asyncio.wait_for(stream.take(), timeout=HEARTBEAT_SECONDS)
-        except TimeoutError:
-            data = HEARTBEAT
+        data = await stream.take()
         if data == _CLOSE:
             return
-        await _body(send, data)
+        more, closing = stream.take_queued()
+        if more:
+            data = b"".join([data, *more])
+        stream.sending_since = loop.time()
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+        stream.sending_since = None
+        stream.sent_at = loop.time()
+        if closing:
+            return
         if (recheck is None or recheck.done()) and time.monotonic() >= recheck_at:
             recheck = asyncio.ensure_future(hub.db(authorize_environ, dict(environ)))
             recheck.add_done_callback(lambda task: _apply_recheck(stream, task))

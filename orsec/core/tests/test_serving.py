@@ -500,6 +500,9 @@ def test_serve_command_execs_granian_in_asgi_mode() -> None:
     assert argv[argv.index("--interface") + 1] == "asgi"
     assert argv[argv.index("--port") + 1] == "8123"
     assert argv[argv.index("--workers") + 1] == "2"
+    # An open live stream is a request for its whole life: granian's default cap (its backlog,
+    # 1,024) would freeze the worker at 1,024 wall screens.
+    assert int(argv[argv.index("--backpressure") + 1]) > 1024
     # Static files go through orsec.core.static (security headers), not granian's own server.
     assert "--static-path-mount" not in argv
     assert argv[-1] == "config.asgi:application"

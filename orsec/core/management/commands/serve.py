@@ -12,6 +12,7 @@ container runtime) go straight to granian, which stops gracefully.
 from __future__ import annotations
 
 import os
+import resource
 import sys
 from typing import Any
 
@@ -21,6 +22,30 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orsec.core.serving import DEFAULT_THREADS
 
 ASGI_TARGET = "config.asgi:application"
+
+#: Requests (an open live stream is one, for its whole life) a worker serves at once. granian's
+#: default is its backlog (1,024): past it, every new request — page or stream — waits without
+#: an answer until one ends, so 1,024 wall screens would freeze the portal of that worker. Pages
+#: and API are bounded on their own by the dispatcher (503 past its queue, orsec.core.serving).
+DEFAULT_MAX_REQUESTS = 10_000
+#: Connections waiting to be accepted (a thousand screens reconnecting after a restart).
+DEFAULT_BACKLOG = 2048
+#: File descriptors kept apart from the streams (database, Redis, logs, static files).
+RESERVED_FDS = 256
+
+
+def raise_open_files_limit() -> int:
+    """Raise the open-files soft limit to the hard limit (inherited by granian through
+    ``exec``); return the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            return soft
+        return wanted
+    return soft
 
 
 def _port(value: str) -> int:
@@ -56,6 +81,21 @@ class Command(BaseCommand):
             help=f"Threads du pool WSGI par processus (défaut : {DEFAULT_THREADS}).",
         )
         parser.add_argument(
+            "--max-requests",
+            type=_positive,
+            default=None,
+            help=(
+                "Requêtes servies à la fois par processus, flux /live/ ouverts compris "
+                f"(défaut : {DEFAULT_MAX_REQUESTS}, borné par la limite de fichiers ouverts)."
+            ),
+        )
+        parser.add_argument(
+            "--backlog",
+            type=_positive,
+            default=DEFAULT_BACKLOG,
+            help=f"Connexions en attente d'acceptation (défaut : {DEFAULT_BACKLOG}).",
+        )
+        parser.add_argument(
             "--access-log", action="store_true", help="Journal des accès de granian."
         )
         parser.add_argument(
@@ -78,6 +118,10 @@ class Command(BaseCommand):
             "--workers",
             str(options["workers"]),
             "--no-ws",
+            "--backlog",
+            str(max(128, options["backlog"])),
+            "--backpressure",
+            str(options["backpressure"]),
             "--respawn-failed-workers",
             "--working-dir",
             str(settings.BASE_DIR),
@@ -90,6 +134,14 @@ class Command(BaseCommand):
         return argv
 
     def handle(self, *args: Any, **options: Any) -> None:
+        files = raise_open_files_limit()
+        wanted = options["max_requests"] or DEFAULT_MAX_REQUESTS
+        options["backpressure"] = max(1, min(wanted, files - RESERVED_FDS))
+        if options["max_requests"] and options["backpressure"] < options["max_requests"]:
+            self.stderr.write(
+                f"Limite de fichiers ouverts {files} : {options['backpressure']} requêtes à la "
+                "fois au plus (relevez LimitNOFILE / ulimit -n)."
+            )
         argv = self.granian_argv(options)
         env = dict(os.environ)
         env["ORSEC_WSGI_THREADS"] = str(options["threads"])
