@@ -102,7 +102,11 @@ def test_reconnect_with_last_event_id_replays_exactly_what_was_missed(live_perso
     assert ids == sorted(set(ids))  # increasing, none twice
     assert ids[0] > int(cursor)  # nothing the page already reflected
     received = " ".join(swaps_text(e) for e in got)
-    assert received.count("Message deux") == 1  # each missed entry once
+    detail = [
+        (e.id, swaps_text(e).count("Message deux"), swaps_text(e).count("Message trois"))
+        for e in got
+    ]
+    assert received.count("Message deux") == 1, detail  # each missed entry once
     assert received.count("Message trois") == 1
     assert "Message un" not in received  # nothing the page already had
     again.close()
