@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable
@@ -51,6 +50,7 @@ from orsec.live.protocol import (
     SWEEP_SECONDS,
     SSEMessage,
     encode_control,
+    jitter,
 )
 
 logger = logging.getLogger("orsec.live")
@@ -95,6 +95,15 @@ class Stream:
     writer: asyncio.Task[Any] | None = None
     #: skipped-then-late ids this stream already received by replay (no second delivery)
     replayed_late: set[int] = field(default_factory=set)
+    #: while attaching: the replay covers rows up to this id (0 once ready)
+    replay_upto: int = 0
+
+    def wants(self, row_id: int, late: bool) -> bool:
+        """Whether the row is not yet reflected by this stream (sent, or about to be replayed)."""
+        if late:
+            return row_id not in self.replayed_late
+        return row_id > max(self.last_id, self.replay_upto)
+
     #: bytes in ``queue`` (the writer subtracts what it takes, see :meth:`take`)
     queued_bytes: int = 0
     #: event-loop time of the last chunk handed to the server, and of the send in progress
@@ -298,6 +307,7 @@ class Hub:
         if after == 0 or after >= upto:
             stream.last_id = max(after, upto) if after == 0 else after
         else:
+            stream.replay_upto = upto  # live batches meanwhile carry only the rows after it
             replay = await self.db(_replay_rows, stream.topics, after, upto, REPLAY_LIMIT)
             if replay is None:
                 stream.close("too_old", encode_control("reload", "too_old"))
@@ -314,6 +324,7 @@ class Hub:
                     stream.send_now(message.encoded, message.id)
                 self.stats["replayed"] += len(replay)
             stream.last_id = max(stream.last_id, upto)
+            stream.replay_upto = 0
         stream.ready = True
         pending, stream.pending = stream.pending, []
         for message in pending:
@@ -335,7 +346,7 @@ class Hub:
             except DatabaseError:
                 self.stats["db_errors"] += 1
                 logger.warning("live_hub_database_error", exc_info=True)
-                await asyncio.sleep(0.5 + random.random())  # noqa: S311 - jitter
+                await asyncio.sleep(jitter(0.5, 1.5))
                 continue
             except Exception:
                 logger.exception("live_hub_error")
@@ -359,20 +370,31 @@ class Hub:
         return len(rows) >= FETCH_LIMIT
 
     async def _dispatch(self, rows: list[OutboxRow], late_rows: list[OutboxRow]) -> None:
-        groups: dict[tuple[str, Hashable], tuple[Grant, set[Stream], list[OutboxRow]]] = {}
+        """Render once per audience **and** set of rows, and offer the messages.
+
+        Streams of an audience usually need the same rows; one that just replayed part of them
+        (or reconnected with a later cursor) is grouped with the streams needing exactly what it
+        needs, so that a message never carries a row a stream already reflects.
+        """
         late_ids = {row.id for row in late_rows}
+        needs: dict[Stream, list[OutboxRow]] = {}
         for row in sorted([*rows, *late_rows], key=lambda r: r.id):
+            late = row.id in late_ids
             for topic in matching_topics(row.topic):
                 for stream in self.subscriptions.get(topic, ()):
-                    if stream.closed:
+                    if stream.closed or not stream.wants(row.id, late):
                         continue
-                    group = groups.get(stream.audience_key)
-                    if group is None:
-                        group = (stream.grant, set(), [])
-                        groups[stream.audience_key] = group
-                    group[1].add(stream)
-                    if not group[2] or group[2][-1].id != row.id:
-                        group[2].append(row)
+                    wanted = needs.setdefault(stream, [])
+                    if not wanted or wanted[-1].id != row.id:
+                        wanted.append(row)
+        groups: dict[tuple[Any, ...], tuple[Grant, list[Stream], list[OutboxRow]]] = {}
+        for stream, wanted in needs.items():
+            key = (stream.audience_key, tuple(row.id for row in wanted))
+            group = groups.get(key)
+            if group is None:
+                groups[key] = (stream.grant, [stream], wanted)
+            else:
+                group[1].append(stream)
         if not groups:
             return
         rendered = await asyncio.gather(
@@ -396,7 +418,7 @@ class Hub:
 
     async def _sweep(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_SECONDS * (0.8 + 0.4 * random.random()))  # noqa: S311
+            await asyncio.sleep(SWEEP_SECONDS * jitter(0.8, 1.2))
             streams = [s for s in self.streams if not s.closed]
             if not streams:
                 continue

@@ -23,13 +23,22 @@ outbox row it reflects; the page resumes after that id (``Last-Event-ID`` header
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass
 from functools import cached_property
+from secrets import SystemRandom
 from typing import Any
 
 #: A heartbeat comment (and a ``ping``) keeps proxies from closing an idle stream.
 HEARTBEAT_SECONDS = 20.0
+_random = SystemRandom()
+
+
+def jitter(low: float, high: float) -> float:
+    """A random factor in ``[low, high)``: spreads reconnections and periodic work so that a
+    thousand screens (or nodes) do not act in the same second."""
+    return low + (high - low) * _random.random()
+
+
 #: The client reconnects after this many milliseconds (plus jitter), told by ``retry:``.
 RETRY_BASE_MS = 2000
 #: At most this many outbox rows are replayed to a reconnecting page; beyond: ``reload``.
@@ -94,7 +103,7 @@ def encode_message(message_id: int | None, event: str, data: str) -> bytes:
 
 def encode_retry() -> bytes:
     """The reconnection delay hint, with jitter so that 1,000 screens do not come back at once."""
-    delay = int(RETRY_BASE_MS * (0.5 + random.random()))  # noqa: S311 - jitter, not security
+    delay = int(RETRY_BASE_MS * jitter(0.5, 1.5))
     return f"retry: {delay}\n: flux ouvert\n\n".encode("ascii")
 
 

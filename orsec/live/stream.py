@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -42,6 +41,7 @@ from orsec.live.protocol import (
     RECHECK_SECONDS,
     encode_control,
     encode_retry,
+    jitter,
     parse_cursor,
 )
 
@@ -144,7 +144,7 @@ async def _watch_disconnect(receive: Receive, stream: Stream) -> None:
 
 
 def _next_recheck() -> float:
-    return time.monotonic() + RECHECK_SECONDS * (0.75 + 0.5 * random.random())  # noqa: S311
+    return time.monotonic() + RECHECK_SECONDS * jitter(0.75, 1.25)
 
 
 def _ensure_keeper(hub: Hub) -> None:

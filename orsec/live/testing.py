@@ -142,7 +142,8 @@ class SSEReader:
         deadline = time.monotonic() + timeout
         while not self.ended and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert self.ended, "the stream did not end"
+        if not self.ended:
+            raise AssertionError("the stream did not end")
 
 
 def open_stream(

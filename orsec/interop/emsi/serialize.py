@@ -69,9 +69,12 @@ def _event_position(event: Event) -> EmsiPosition | None:
     if location.get("type") == "Point":
         lon, lat = location["coordinates"][:2]
         return EmsiPosition(name=event.title[:80], lat=float(lat), lon=float(lon))
-    if event.bbox_min_lat is not None and event.bbox_max_lat is not None:
-        assert event.bbox_min_lon is not None
-        assert event.bbox_max_lon is not None
+    if (
+        event.bbox_min_lat is not None
+        and event.bbox_max_lat is not None
+        and event.bbox_min_lon is not None
+        and event.bbox_max_lon is not None
+    ):
         return EmsiPosition(
             name=event.title[:80],
             lat=(event.bbox_min_lat + event.bbox_max_lat) / 2,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ import redis
 import redis.asyncio as aioredis
 
 from orsec.live.backends.base import WakeupBackend
+from orsec.live.protocol import jitter
 
 logger = logging.getLogger("orsec.live")
 
@@ -110,7 +110,7 @@ class RedisBackend(WakeupBackend):
                     logger.warning("live_redis_lost", exc_info=True)
                 self._healthy = False
                 wake()
-                await asyncio.sleep(backoff * (0.5 + random.random()))  # noqa: S311 - jitter
+                await asyncio.sleep(backoff * jitter(0.5, 1.5))
                 backoff = min(backoff * 2, 5.0)
             finally:
                 self._healthy = False

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from orsec.live.channels import Grant, OutboxRow, matching_topics
-from orsec.live.hub import GAP_WAIT_SECONDS, LATE_WINDOW_SECONDS, Stream, _State, settle
+from orsec.live.backends.polling import PollingBackend
+from orsec.live.channels import Grant, OutboxRow, add_channel, matching_topics
+from orsec.live.hub import GAP_WAIT_SECONDS, LATE_WINDOW_SECONDS, Hub, Stream, _State, settle
 from orsec.live.protocol import MAX_QUEUED_MESSAGES, SSEMessage, encode_message
 
 
@@ -91,3 +92,38 @@ def test_a_stream_never_receives_an_id_it_already_reflects():
 
     sent = asyncio.run(scenario())
     assert [s.split(b"\n")[0] for s in sent] == [b"id: 6", b"id: 7"]
+
+
+class _EchoChannel:
+    """Renders the ids of the rows it was given (no database)."""
+
+    name = "test-echo"
+
+    def authorize(self, request: object, rest: str) -> Grant:
+        raise NotImplementedError
+
+    def render(self, grant: Grant, rows: list[OutboxRow]) -> list[SSEMessage]:
+        return [SSEMessage(id=rows[-1].id, event="swap", data=",".join(str(r.id) for r in rows))]
+
+
+def test_a_stream_that_replayed_a_row_never_gets_it_again_in_a_batch():
+    add_channel(_EchoChannel())
+
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        hub = Hub(PollingBackend(), asyncio.get_running_loop())
+        grant = Grant(
+            channel="test-echo", user_id=1, session_key="s", topics=("event:1",), audience=1
+        )
+        behind = Stream(grant=grant, last_id=15)  # same audience, reflects up to 15
+        replayed = Stream(grant=grant, last_id=17)  # just replayed row 17
+        for stream in (behind, replayed):
+            stream.ready = True
+            hub.attach(stream)
+        await hub._dispatch([row(17), row(19)], [])
+        hub.executor.shutdown(wait=False)
+        drain = lambda s: [s.queue.get_nowait() for _ in range(s.queue.qsize())]  # noqa: E731
+        return drain(behind), drain(replayed)
+
+    behind, replayed = asyncio.run(scenario())
+    assert behind == [encode_message(19, "swap", "17,19")]
+    assert replayed == [encode_message(19, "swap", "19")]
