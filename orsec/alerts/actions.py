@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,13 +33,26 @@ from orsec.alerts.models import (
 )
 from orsec.alerts.queries import departement_geocodes
 from orsec.audit.actions import record_audit
+from orsec.events.models import Event
 from orsec.interop.cap.parse import CapAlert
 from orsec.interop.cap.validate import read_valid_cap
 from orsec.interop.errors import InteropError, Verdict
 from orsec.journal.chain import append_entry, watch_chain_for
 from orsec.journal.models import Channel, EntryKind, JournalEntry, QualificationState
-from orsec.live.outbox import queue_live_message, watch_topic
-from orsec.territories.models import Territory
+from orsec.live.outbox import event_topic, queue_live_message, watch_topic
+from orsec.territories.models import Territory, path_ancestors
+
+
+def events_concerned_topics(vigilance: Vigilance) -> list[str]:
+    """The live topics of the open events whose page shows this vigilance (its département's
+    events, and zone or national events above it), so that their dashboards update at once."""
+    ancestors = path_ancestors(vigilance.territory_path)
+    events = Event.objects.filter(closed_at__isnull=True).filter(
+        Q(departement_id=vigilance.departement_id)
+        | Q(departement__isnull=True, territory_path__in=ancestors)
+    )
+    return [event_topic(pk) for pk in events.values_list("pk", flat=True)]
+
 
 #: Levels whose changes are written in the département's watch log.
 JOURNAL_MIN_LEVEL = 3
@@ -124,7 +138,7 @@ class _Importer:
             at=self.now,
         )
         queue_live_message(
-            [watch_topic(vigilance.territory_path)],
+            [watch_topic(vigilance.territory_path), *events_concerned_topics(vigilance)],
             "vigilance.changed",
             {"vigilance": vigilance.pk},
             mode=vigilance.mode,

@@ -57,6 +57,8 @@ _EVENT_REST = re.compile(r"^(\d{1,12})/?$")
 #: A kind absent from this map re-renders the badges and every panel.
 PANELS_BY_KIND: dict[str, frozenset[str]] = {
     "journal.entry": frozenset({"journal_tail", "highlights"}),
+    # a vigilance of the event's département began, changed or ended (orsec.alerts)
+    "vigilance.changed": frozenset({"vigilances"}),
 }
 
 

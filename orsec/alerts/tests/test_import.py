@@ -209,3 +209,14 @@ def test_valid_cap_outside_the_meteoalarm_profile_is_rejected():
     assert result.verdict.standard == "MeteoAlarm"
     assert result.verdict.errors[0].code == "meteoalarm_parameter_missing"
     assert Vigilance.objects.count() == 0
+
+
+def test_orange_alert_reaches_the_live_page_of_the_open_events_it_concerns(
+    flood_event, event45, personas
+):
+    """The flood of Indre-et-Loire gets a live message (its dashboard's vigilance panel
+    re-renders at once); the Loiret event, not concerned, gets none."""
+    do_import_meteoalarm(_data(ORANGE), now=MORNING)
+    changed = OutboxMessage.objects.filter(kind="vigilance.changed")
+    assert changed.filter(topic=f"event:{flood_event.pk}").exists()
+    assert not changed.filter(topic=f"event:{event45.pk}").exists()

@@ -118,3 +118,21 @@ def test_operator45_on_a_37_event_gets_nothing_rendered(personas, flood_event):
     grant = _grant(personas.room_lead37.user, flood_event)
     grant.user = personas.operator45.user  # a grant that no longer matches what the user may see
     assert EventChannel().render(grant, rows) == []
+
+
+def test_a_vigilance_change_rerenders_only_the_vigilance_panel(personas, flood_event):
+    rows = [
+        OutboxRow(
+            id=10**9,
+            topic=f"event:{flood_event.pk}",
+            kind="vigilance.changed",
+            mode="real",
+            payload={"vigilance": 1},
+        )
+    ]
+    assert panels_for(rows) == frozenset({"vigilances"})
+    operator = personas.operator37.user
+    (message,) = EventChannel().render(_grant(operator, flood_event), rows)
+    targets = [s["target"] for s in json.loads(message.data)["swaps"]]
+    assert "emplacement-vigilances" in targets
+    assert "emplacement-journal_tail" not in targets
