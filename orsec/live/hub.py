@@ -304,8 +304,10 @@ class Hub:
         """Attach, replay what the page missed (or tell it to reload), then go live."""
         upto = self.attach(stream)
         after = stream.last_id
-        if after == 0 or after >= upto:
-            stream.last_id = max(after, upto) if after == 0 else after
+        if after == 0:
+            stream.last_id = upto  # no cursor: live from now on
+        elif after >= upto:
+            pass  # the page is ahead of this process's hub (another node): live after it
         else:
             stream.replay_upto = upto  # live batches meanwhile carry only the rows after it
             replay = await self.db(_replay_rows, stream.topics, after, upto, REPLAY_LIMIT)
